@@ -1,0 +1,5 @@
+import sys
+
+from keraseq.cli import main
+
+sys.exit(main())

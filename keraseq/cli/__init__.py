@@ -1,0 +1,42 @@
+"""The `keraseq` command line: `keraseq COMMAND ...` (also `python -m keraseq COMMAND ...`).
+
+Each command is a module of this package with `add_parser(subparsers)` and `run(args)`. An error the
+user can cause is printed as one line on stderr with a non-zero exit, never as a traceback
+(set `KERASEQ_DEBUG=1` to see the traceback).
+"""
+
+import argparse
+import importlib
+import os
+import sys
+
+COMMANDS = ["info", "demo"]
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for; the CLI prints it as one line and exits with 2."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="keraseq",
+        description="keraseq: sequence models from their equations, on Keras 3.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"keraseq.cli.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except KeyboardInterrupt:
+        print("keraseq: interrupted", file=sys.stderr)
+        return 130
+    except (UsageError, ValueError, OSError) as err:
+        if os.environ.get("KERASEQ_DEBUG"):
+            raise
+        print(f"keraseq {args.command}: error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,130 @@
+"""The loop over time: a `keras.layers.RNN` whose inner loop is written with `keras.ops.scan`."""
+
+import inspect
+
+import keras
+from keras import ops
+
+
+class RecurrentLayer(keras.layers.RNN):
+    """Runs a keraseq cell over a sequence `(batch, timesteps, features)`.
+
+    Everything around the loop (initial and stateful states, `return_sequences`, `return_state`,
+    `go_backwards`, masks, `keras.layers.Bidirectional`) is `keras.layers.RNN`'s. Only the loop
+    itself differs, in one way: the input projection $W_x x_t + b$ does not depend on $h_{t-1}$, so
+    it is computed for every time step at once, as one large matrix product, before the sequential
+    scan. Inside the scan only $W_h h_{t-1}$ and the gates remain.
+
+    Subclasses set `cell_class`; every constructor argument the cell accepts is forwarded to it and
+    readable back as an attribute of the layer (`layer.units`, `layer.activation`, ...).
+    """
+
+    cell_class = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in _cell_arguments(cls.cell_class):
+            if not hasattr(cls, name):
+                setattr(cls, name, property(lambda self, n=name: getattr(self.cell, n)))
+
+    def __init__(
+        self,
+        units,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
+        cell_names = _cell_arguments(self.cell_class)
+        cell_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in cell_names}
+        for key in ("dtype", "trainable"):
+            if key in kwargs:
+                cell_kwargs[key] = kwargs[key]
+        cell = self.cell_class(units, name=f"{self.cell_class.__name__.lower()}", **cell_kwargs)
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask,
+            **kwargs,
+        )
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        sequences_shape = tuple(sequences_shape)
+        if len(sequences_shape) != 3:
+            raise ValueError(
+                f"{type(self).__name__} expects inputs of shape (batch, timesteps, features), "
+                f"got shape {sequences_shape} (rank {len(sequences_shape)}, expected rank 3)."
+            )
+        super().build(sequences_shape, initial_state_shape)
+        self.input_spec = keras.InputSpec(ndim=3, axes={-1: sequences_shape[-1]})
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        states = list(initial_state)
+        x_mask, h_mask = cell.dropout_masks(sequences[:, 0, :], states[0], training)
+        if x_mask is not None:
+            sequences = sequences * ops.expand_dims(x_mask, 1)  # same mask at every step
+        xw = ops.moveaxis(cell.project_inputs(sequences), 1, 0)  # (T, B, gates * units)
+
+        # Every keraseq cell outputs its first state (h_t), so the scan emits the new states and
+        # the outputs are their first entry. (Emitting ys with the carry's structure is also what
+        # the TensorFlow backend's `ops.scan` requires.)
+        if mask is None:
+            xs = xw
+
+            def step(states, xw_t):
+                _, new_states = cell.step(xw_t, states, h_mask)
+                return new_states, new_states
+
+        else:
+            # (T, B, 1): at a masked step the states are carried over unchanged, so the output is
+            # the previous output, as in keras.layers.RNN.
+            mask = ops.expand_dims(ops.moveaxis(ops.cast(mask, "bool"), 1, 0), -1)
+            xs = (xw, mask)
+
+            def step(states, inputs):
+                xw_t, m_t = inputs
+                _, new_states = cell.step(xw_t, states, h_mask)
+                new_states = [ops.where(m_t, new, old) for new, old in zip(new_states, states)]
+                return new_states, new_states
+
+        states, history = ops.scan(step, states, xs, reverse=self.go_backwards, unroll=self.unroll)
+        outputs = history[0]  # (T, B, units)
+        if mask is not None and self.zero_output_for_mask:
+            outputs = ops.where(mask, outputs, ops.zeros_like(outputs))
+        if self.go_backwards:
+            outputs = ops.flip(outputs, axis=0)  # in processing order, as keras.layers.RNN
+        return outputs[-1], ops.moveaxis(outputs, 0, 1), states
+
+    def get_config(self):
+        config = super().get_config()
+        cell_config = config.pop("cell")["config"]
+        for key in ("name", "trainable", "dtype"):
+            cell_config.pop(key, None)
+        return {**config, **cell_config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _cell_arguments(cell_class):
+    """The constructor arguments of a cell class and of its bases (minus `self` and `**kwargs`)."""
+    names = set()
+    for klass in cell_class.__mro__:
+        if klass is keras.layers.Layer:
+            break
+        if "__init__" in vars(klass):
+            names.update(
+                p.name
+                for p in inspect.signature(klass.__init__).parameters.values()
+                if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self"
+            )
+    return names

@@ -1,0 +1,43 @@
+"""Shared test helpers. Every test module runs under the backend named by KERAS_BACKEND."""
+
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+BACKEND = keras.backend.backend()
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+ATOL = 1e-5  # the project's bar for "equal" in float32
+
+
+def to_numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def max_abs_diff(a, b):
+    """Max |a - b| over (possibly nested lists of) tensors."""
+    if isinstance(a, (list, tuple)):
+        assert len(a) == len(b), f"{len(a)} outputs vs {len(b)}"
+        return max(max_abs_diff(x, y) for x, y in zip(a, b))
+    a, b = to_numpy(a), to_numpy(b)
+    assert a.shape == b.shape, f"shape {a.shape} vs {b.shape}"
+    return float(np.max(np.abs(a.astype("float64") - b.astype("float64")))) if a.size else 0.0
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    keras.utils.set_random_seed(1234)
+    keras.config.set_floatx("float32")
+    yield
+
+
+def pytest_report_header(config):
+    return f"keras {keras.__version__}, KERAS_BACKEND={BACKEND}, cpu_count={os.cpu_count()}"

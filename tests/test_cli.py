@@ -1,0 +1,38 @@
+"""The command line: `keraseq info` and the demo (the README's main job), and its error handling."""
+
+import subprocess
+import sys
+
+from conftest import BACKEND, ROOT
+
+
+def keraseq(*args, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "keraseq", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )
+
+
+def test_info_reports_backend_versions_devices_threads():
+    result = keraseq("info")
+    assert result.returncode == 0, result.stderr
+    assert f"backend:  {BACKEND}" in result.stdout
+    assert "keras 3." in result.stdout
+    assert "devices:  " in result.stdout and "cpu" in result.stdout.lower()
+    assert "threads:  cpu_count=" in result.stdout
+
+
+def test_demo_trains_and_equals_keras_lstm():
+    result = keraseq("demo", "--epochs", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "equal at 1e-5" in result.stdout
+    accuracy = float(result.stdout.split("test accuracy of keraseq's LSTM: ")[1].split()[0])
+    assert accuracy > 0.6  # well above chance after two epochs
+
+
+def test_bad_argument_is_one_line_without_traceback():
+    result = keraseq("demo", "--epochs", "0")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "--epochs" in result.stderr
