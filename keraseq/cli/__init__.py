@@ -29,8 +29,6 @@ def build_parser():
 
 
 def main(argv=None):
-    # TensorFlow's C++ start-up chatter (oneDNN, missing CUDA) is noise in a terminal tool.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
         return args.run(args) or 0
