@@ -1,0 +1,72 @@
+"""The position-wise feed-forward network: the same two-layer MLP applied to every token."""
+
+import keras
+from keras import ops
+
+from keraseq.layers import validation
+
+
+@keras.saving.register_keras_serializable(package="keraseq")
+class FeedForward(keras.layers.Layer):
+    r"""$\operatorname{FFN}(x) = \phi(x W_1 + b_1)\, W_2 + b_2$, applied to each position separately.
+
+    Attention mixes information across positions; the FFN then transforms each position on its own,
+    widening to `intermediate_dim` (usually 4 × the width) and back.
+
+    Weights, in `get_weights()` order (those of `keras_hub.layers.TransformerDecoder`'s
+    `feedforward_intermediate_dense` then `feedforward_output_dense`): `intermediate_kernel`
+    `(d, intermediate_dim)`, `intermediate_bias`, `output_kernel` `(intermediate_dim, d)`,
+    `output_bias` `(d,)`.
+
+    Args:
+        intermediate_dim: Width of the hidden layer.
+        activation: $\phi$, `"relu"` by default (GPT-2 uses `"gelu"`).
+        kernel_initializer, bias_initializer: Initializers.
+
+    Call arguments:
+        inputs: `(..., d)`.
+
+    Returns:
+        `(..., d)`.
+
+    Example:
+
+    ```python
+    y = keraseq.layers.FeedForward(256)(np.zeros((2, 10, 64), "float32"))   # (2, 10, 64)
+    ```
+    """
+
+    def __init__(
+        self, intermediate_dim, activation="relu", kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.intermediate_dim = validation.positive_int("intermediate_dim", intermediate_dim)
+        self.activation = validation.activation("activation", activation)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        width = input_shape[-1]
+        shapes = {"intermediate": (width, self.intermediate_dim), "output": (self.intermediate_dim, width)}
+        for name, (fan_in, fan_out) in shapes.items():
+            kernel = self.add_weight(shape=(fan_in, fan_out), name=f"{name}_kernel", initializer=self.kernel_initializer)
+            bias = self.add_weight(shape=(fan_out,), name=f"{name}_bias", initializer=self.bias_initializer)
+            setattr(self, f"{name}_kernel", kernel)
+            setattr(self, f"{name}_bias", bias)
+
+    def call(self, inputs):
+        hidden = self.activation(ops.matmul(inputs, self.intermediate_kernel) + self.intermediate_bias)  # φ(x W_1 + b_1)
+        return ops.matmul(hidden, self.output_kernel) + self.output_bias  # FFN(x) = φ(x W_1 + b_1) W_2 + b_2
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = {
+            "intermediate_dim": self.intermediate_dim,
+            "activation": keras.activations.serialize(self.activation),
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }
+        return {**super().get_config(), **config}

@@ -1,0 +1,43 @@
+"""The key/value cache of autoregressive decoding, with keras-hub's layout and contract.
+
+When a decoder generates token $t$, the keys and values of tokens $0 \\dots t-1$ have not changed:
+only the new token's $k_t, v_t$ must be computed. The cache keeps them all in one tensor
+
+* `cache`, shape `(batch, 2, max_length, num_heads, head_dim)`: `cache[:, 0]` the keys,
+  `cache[:, 1]` the values, one slot per position; slots not yet written are zeros and are hidden by
+  the causal mask;
+* `cache_update_index`, an int or scalar int tensor: the position where the current call's keys and
+  values are written (`keras.ops.slice_update`); `None` reads the cache without writing to it.
+
+A layer called with a cache returns the new cache, which the caller passes to the next call: the
+tensors are never modified in place, so this works under `jax.jit` and `tf.function`.
+"""
+
+from keras import ops
+
+
+def empty_kv_cache(batch_size, max_length, num_heads, head_dim, dtype="float32"):
+    """A cache of zeros, shape `(batch_size, 2, max_length, num_heads, head_dim)`."""
+    return ops.zeros((batch_size, 2, max_length, num_heads, head_dim), dtype=dtype)
+
+
+def write_kv_cache(cache, cache_update_index, key, value):
+    """Write `key`, `value` `(batch, T, num_heads, head_dim)` at `cache_update_index`.
+
+    Returns:
+        `(keys, values, new_cache)`: all the cached keys and values `(batch, max_length, num_heads,
+        head_dim)` after the write, and the new cache.
+    """
+    start = [0, cache_update_index, 0, 0]
+    keys = ops.slice_update(cache[:, 0, ...], start, key)  # (B, max_length, heads, head_dim)
+    values = ops.slice_update(cache[:, 1, ...], start, value)  # (B, max_length, heads, head_dim)
+    return keys, values, ops.stack((keys, values), axis=1)  # (B, 2, max_length, heads, head_dim)
+
+
+def check_cache_shape(cache, num_heads, head_dim):
+    shape = tuple(cache.shape)
+    if len(shape) != 5 or shape[1] != 2 or shape[3] != num_heads or shape[4] != head_dim:
+        raise ValueError(
+            "`cache` must have shape (batch, 2, max_length, num_heads, head_dim) = "
+            f"(batch, 2, max_length, {num_heads}, {head_dim}), got {shape}."
+        )

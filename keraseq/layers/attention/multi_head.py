@@ -1,0 +1,320 @@
+"""Multi-head attention: several attentions side by side, each in its own learned subspace."""
+
+import math
+
+import keras
+from keras import ops
+
+from keraseq.layers import validation
+from keraseq.layers.attention import kv_cache
+from keraseq.layers.attention.masks import causal_mask, check_broadcastable, combine_masks
+from keraseq.layers.attention.scaled_dot_product import scaled_dot_product_attention
+
+
+@keras.saving.register_keras_serializable(package="keraseq")
+class MultiHeadAttention(keras.layers.Layer):
+    r"""Multi-head attention (Vaswani et al., 2017), same weights as `keras.layers.MultiHeadAttention`.
+
+    $$
+    \begin{aligned}
+    Q_h &= X_q W^Q_h + b^Q_h,\quad K_h = X_k W^K_h + b^K_h,\quad V_h = X_v W^V_h + b^V_h
+        && \text{per head } h \\
+    \text{head}_h &= \operatorname{softmax}\!\left(\frac{Q_h K_h^\top}{\sqrt{d_k}}\right) V_h
+        && \text{scaled dot-product attention} \\
+    Y &= \textstyle\sum_h \text{head}_h W^O_h + b^O = [\text{head}_1, \dots, \text{head}_H]\, W^O + b^O
+    \end{aligned}
+    $$
+
+    Weights, in `get_weights()` order and with the shapes of `keras.layers.MultiHeadAttention` (so
+    `ours.set_weights(builtin.get_weights())` gives the same outputs): `query_kernel`
+    `(query_dim, heads, key_dim)`, `query_bias` `(heads, key_dim)`, `key_kernel`
+    `(key_dim_in, heads, key_dim)`, `key_bias`, `value_kernel` `(value_dim_in, heads, value_dim)`,
+    `value_bias`, `output_kernel` `(heads, value_dim, output_dim)`, `output_bias` `(output_dim,)`
+    (no biases with `use_bias=False`).
+
+    Masks: the Keras masks of `query` (padding queries), `value` and `key` (padding keys), the
+    explicit `attention_mask` `(B, T, S)` and the causal mask are combined by logical AND. A query
+    that may look at nothing gets weights 0 and an attention output of 0 (the layer then returns
+    $b^O$ there), as the Keras layer does. The output carries the query's Keras mask.
+
+    Which path runs: by default (`fused=True`) the attention itself is `keras.ops.dot_product_attention`
+    (the backend's fused kernel, as the Keras layer uses) whenever the weights are not requested and
+    no dropout is active; otherwise, or with `fused=False`, `scaled_dot_product_attention`, the
+    equation written out. Both give the same outputs (tested).
+
+    KV cache: with `cache` (see `keraseq.layers.attention.kv_cache`: shape
+    `(batch, 2, max_length, heads, key_dim)`, needs `value_dim == key_dim`) the new keys and values
+    are written at `cache_update_index` and the queries attend to all `max_length` cached
+    positions; `use_causal_mask=True` then places query $i$ at position `cache_update_index + i`,
+    which also hides the slots not yet written. The Keras masks of `value`/`key` describe only the
+    new tokens, so they are not used with a cache: hide cached positions with `attention_mask`
+    `(B, T, max_length)`.
+
+    Args:
+        num_heads: Number of heads $H$.
+        key_dim: Size $d_k$ of each head's queries and keys.
+        value_dim: Size of each head's values; `key_dim` if `None`.
+        dropout: Dropout rate on the attention weights (training only).
+        use_bias: Whether the projections have biases.
+        output_shape: Width of the output; the query's width if `None`.
+        kernel_initializer, bias_initializer: Initializers of the projections.
+        kernel_regularizer, bias_regularizer: Optional regularizers.
+        kernel_constraint, bias_constraint: Optional constraints.
+        seed: Seed of the dropout.
+        fused: Whether to use `keras.ops.dot_product_attention` when the weights are not needed.
+
+    Call arguments:
+        query: $X_q$, shape `(B, T, query_dim)`.
+        value: $X_v$, shape `(B, S, value_dim_in)`.
+        key: $X_k$, shape `(B, S, key_dim_in)`; `value` if `None`.
+        attention_mask: Optional boolean `(B, T, S)` (or broadcastable), True = attend.
+        return_attention_scores: Also return the weights $A$, shape `(B, heads, T, S)`.
+        training: Whether dropout is on.
+        use_causal_mask: Whether query $i$ is barred from keys $j > i$ (a decoder).
+        cache: Optional KV cache `(B, 2, max_length, heads, key_dim)`.
+        cache_update_index: Where to write this call's keys and values in the cache; `None` reads
+            the cache as it is.
+
+    Returns:
+        `outputs` `(B, T, output_dim)`, then the weights if `return_attention_scores`, then the new
+        cache if `cache` was given: `outputs`, `(outputs, weights)`, `(outputs, cache)` or
+        `(outputs, weights, cache)`.
+
+    Example:
+
+    ```python
+    mha = keraseq.layers.MultiHeadAttention(num_heads=4, key_dim=16)
+    x = np.random.rand(2, 10, 64).astype("float32")
+    y, weights = mha(x, x, use_causal_mask=True, return_attention_scores=True)  # (2,10,64), (2,4,10,10)
+    ```
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        key_dim,
+        value_dim=None,
+        dropout=0.0,
+        use_bias=True,
+        output_shape=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        seed=None,
+        fused=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = validation.positive_int("num_heads", num_heads)
+        self.key_dim = validation.positive_int("key_dim", key_dim)
+        self.value_dim = key_dim if value_dim is None else validation.positive_int("value_dim", value_dim)
+        self.dropout = validation.rate("dropout", dropout)
+        self.use_bias = use_bias
+        if isinstance(output_shape, (list, tuple)):
+            if len(output_shape) != 1:
+                raise ValueError(
+                    f"`output_shape` must be an int or a 1-tuple (the output width), got {output_shape!r}."
+                )
+            output_shape = output_shape[0]
+        self.output_dim = None if output_shape is None else validation.positive_int("output_shape", output_shape)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.fused = bool(fused)
+        self.supports_masking = True
+
+    # --- weights -------------------------------------------------------------------------------
+    def _projection(self, name, kernel_shape, bias_shape):
+        kernel = self.add_weight(
+            shape=kernel_shape,
+            name=f"{name}_kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        bias = None
+        if self.use_bias:
+            bias = self.add_weight(
+                shape=bias_shape,
+                name=f"{name}_bias",
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        return kernel, bias
+
+    def build(self, query_shape, value_shape, key_shape=None):
+        key_shape = value_shape if key_shape is None else key_shape
+        for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
+            if len(shape) != 3:
+                raise ValueError(
+                    f"MultiHeadAttention expects `{name}` of shape (batch, positions, features), "
+                    f"got shape {tuple(shape)}."
+                )
+        heads = self.num_heads
+        self.query_kernel, self.query_bias = self._projection(
+            "query", (query_shape[-1], heads, self.key_dim), (heads, self.key_dim)
+        )
+        self.key_kernel, self.key_bias = self._projection(
+            "key", (key_shape[-1], heads, self.key_dim), (heads, self.key_dim)
+        )
+        self.value_kernel, self.value_bias = self._projection(
+            "value", (value_shape[-1], heads, self.value_dim), (heads, self.value_dim)
+        )
+        output_dim = self.output_dim or query_shape[-1]
+        self.output_kernel, self.output_bias = self._projection(
+            "output", (heads, self.value_dim, output_dim), (output_dim,)
+        )
+
+    # --- the equations -------------------------------------------------------------------------
+    @staticmethod
+    def project(x, kernel, bias):
+        """$X W + b$ for every head at once: `(B, T, features)` to `(B, T, heads, dim)`."""
+        y = ops.einsum("btf,fhd->bthd", x, kernel)  # X W_h for all h, (B, T, heads, dim)
+        return y if bias is None else y + bias
+
+    def attend(
+        self,
+        query,
+        value,
+        key=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+        cache=None,
+        cache_update_index=None,
+    ):
+        """The layer's equations on an already merged `attention_mask` (no Keras masks read).
+
+        `call` merges the Keras masks into `attention_mask`, then calls this. Same arguments and
+        returns as `call`.
+        """
+        key = value if key is None else key
+        q = self.project(query, self.query_kernel, self.query_bias)  # (B, T, heads, key_dim)
+        start_index = 0
+        if cache is None:
+            if cache_update_index is not None:
+                raise ValueError("`cache_update_index` is only meaningful with a `cache`, got `cache=None`.")
+            k = self.project(key, self.key_kernel, self.key_bias)  # (B, S, heads, key_dim)
+            v = self.project(value, self.value_kernel, self.value_bias)  # (B, S, heads, value_dim)
+        else:
+            if self.value_dim != self.key_dim:
+                raise ValueError(
+                    "A KV cache stores keys and values in one tensor, so it needs "
+                    f"`value_dim == key_dim`, got value_dim={self.value_dim}, key_dim={self.key_dim}."
+                )
+            kv_cache.check_cache_shape(cache, self.num_heads, self.key_dim)
+            if cache_update_index is None:
+                k, v = cache[:, 0, ...], cache[:, 1, ...]  # (B, max_length, heads, key_dim)
+            else:
+                k, v, cache = kv_cache.write_kv_cache(
+                    cache,
+                    cache_update_index,
+                    self.project(key, self.key_kernel, self.key_bias),
+                    self.project(value, self.value_kernel, self.value_bias),
+                )
+                start_index = cache_update_index
+
+        # Only a causal mask on a whole sequence: the fused kernel builds it itself.
+        causal_only = use_causal_mask and attention_mask is None and cache is None
+        if attention_mask is not None and len(attention_mask.shape) == 3:
+            attention_mask = ops.expand_dims(attention_mask, 1)  # one mask for all heads, (B, 1, T, S)
+        if use_causal_mask:
+            attention_mask = combine_masks(
+                attention_mask, causal_mask(ops.shape(q)[1], ops.shape(k)[1], start_index)
+            )
+        dropout_rate = self.dropout if training else 0.0
+        if self.fused and not return_attention_scores and not dropout_rate:
+            heads = self.fused_attention(q, k, v, None if causal_only else attention_mask, causal_only)
+            weights = None
+        else:
+            heads, weights = scaled_dot_product_attention(
+                ops.transpose(q, (0, 2, 1, 3)),  # (B, heads, T, key_dim)
+                ops.transpose(k, (0, 2, 1, 3)),  # (B, heads, S, key_dim)
+                ops.transpose(v, (0, 2, 1, 3)),  # (B, heads, S, value_dim)
+                mask=attention_mask,
+                dropout_rate=dropout_rate,
+                seed=self.seed_generator,
+            )
+            heads = ops.transpose(heads, (0, 2, 1, 3))  # (B, T, heads, value_dim)
+        outputs = ops.einsum("bthd,hdo->bto", heads, self.output_kernel)  # Σ_h head_h W^O_h, (B, T, out)
+        if self.output_bias is not None:
+            outputs = outputs + self.output_bias  # Y = [head_1..head_H] W^O + b^O
+        results = (outputs,) + ((weights,) if return_attention_scores else ()) + (() if cache is None else (cache,))
+        return results[0] if len(results) == 1 else results
+
+    def fused_attention(self, q, k, v, mask, is_causal=False):
+        """`keras.ops.dot_product_attention` on `(B, T, heads, dim)`; fully masked queries give 0."""
+        scale = 1.0 / math.sqrt(self.key_dim)
+        if mask is None:
+            return ops.dot_product_attention(q, k, v, scale=scale, is_causal=is_causal)
+        batch, query_length = ops.shape(q)[0], ops.shape(q)[1]
+        mask = ops.broadcast_to(mask, (batch, 1, query_length, ops.shape(k)[1]))  # (B, 1, T, S)
+        heads = ops.dot_product_attention(q, k, v, mask=mask, scale=scale)
+        attends = ops.transpose(ops.any(mask, axis=-1, keepdims=True), (0, 2, 1, 3))  # (B, T, 1, 1)
+        return ops.where(attends, heads, ops.zeros_like(heads))  # (B, T, heads, value_dim)
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+        cache=None,
+        cache_update_index=None,
+    ):
+        key_length = value.shape[1] if cache is None else cache.shape[2]  # S
+        if attention_mask is not None:
+            check_broadcastable(attention_mask.shape, (query.shape[0], query.shape[1], key_length), "attention_mask")
+        masks = [attention_mask]
+        if query_mask is not None:
+            masks.append(ops.expand_dims(query_mask, -1))  # a padding query sees nothing, (B, T, 1)
+        if cache is None:
+            for mask in (value_mask, key_mask if key is not None else None):
+                if mask is not None:
+                    masks.append(ops.expand_dims(mask, -2))  # nobody sees a padding key, (B, 1, S)
+        return self.attend(
+            query,
+            value,
+            key=key,
+            attention_mask=combine_masks(*masks),
+            return_attention_scores=return_attention_scores,
+            training=training,
+            use_causal_mask=use_causal_mask,
+            cache=cache,
+            cache_update_index=cache_update_index,
+        )
+
+    def get_config(self):
+        config = {
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+            "output_shape": self.output_dim,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
+            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+            "seed": self.seed,
+            "fused": self.fused,
+        }
+        return {**super().get_config(), **config}
