@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from keraseq import layers  # noqa: E402
+from keraseq import convert, layers  # noqa: E402
 
-__all__ = ["layers", "__version__"]
+__all__ = ["layers", "convert", "__version__"]
