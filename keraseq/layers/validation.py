@@ -1,16 +1,19 @@
 """Argument checks shared by keraseq's layers: each failure says what was expected."""
 
+import numbers
+
 import keras
 
 
 def positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    # numbers.Integral also admits NumPy integers (e.g. from np.arange); int() keeps configs JSON-clean.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-    return value
+    return int(value)
 
 
 def rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
         raise ValueError(f"`{name}` must be a float in [0, 1), got {value!r}.")
     return float(value)
 

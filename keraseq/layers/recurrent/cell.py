@@ -71,8 +71,8 @@ class RecurrentCell(keras.layers.Layer):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         # Keras's convention: an int for a single state, a list for several (see LSTMCell).
-        self.state_size = units
-        self.output_size = units
+        self.state_size = self.units
+        self.output_size = self.units
 
     # --- weights -------------------------------------------------------------------------------
     def bias_shape(self):
