@@ -99,7 +99,7 @@ def test_keras_file_round_trip(rng, tmp_path):
     model.save(tmp_path / "model.keras")
     restored = keras.saving.load_model(tmp_path / "model.keras")
     assert [type(layer) for layer in restored.layers] == [type(layer) for layer in model.layers]
-    assert max_abs_diff(restored.predict(inputs, verbose=0), model.predict(inputs, verbose=0)) <= ATOL
+    assert max_abs_diff(restored(inputs), model(inputs)) <= ATOL
 
 
 def test_keras_file_loads_with_equal_predictions_on_other_backends(rng, tmp_path):
