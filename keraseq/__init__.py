@@ -2,6 +2,10 @@
 
 __version__ = "0.1.0"
 
-from keraseq import convert, layers  # noqa: E402
+from keraseq import convert, data, layers, models, training  # noqa: E402
+from keraseq.checkpoint import load_checkpoint  # noqa: E402
+from keraseq.generation import generate  # noqa: E402
 
-__all__ = ["layers", "convert", "__version__"]
+__all__ = [
+    "layers", "convert", "data", "models", "training", "generate", "load_checkpoint", "__version__"
+]

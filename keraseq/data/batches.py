@@ -1,0 +1,55 @@
+"""Training data for a language model: random windows of the token stream, target = input shifted."""
+
+import keras
+import numpy as np
+
+
+def train_validation_split(ids, train_fraction=0.9):
+    """nanoGPT's split: the first 90% of the tokens train, the last 10% validate."""
+    n = int(len(ids) * train_fraction)
+    return ids[:n], ids[n:]
+
+
+class WindowBatches(keras.utils.PyDataset):
+    """Batches of random windows `(x, y)`, `y` being `x` shifted one token to the left.
+
+    Batch `i` is a pure function of `(seed, start + i)`: windows start at offsets drawn by
+    `np.random.default_rng([seed, start + i])`. So the data position is just the step number, and
+    training resumed at step `s` (`start=s`) sees exactly the batches an uninterrupted run would.
+
+    Args:
+        ids: 1-D int array, the token stream.
+        batch_size: Windows per batch, positive.
+        context: Tokens per window (the model's sequence length), positive.
+        num_batches: How many batches this dataset yields (`len(dataset)`).
+        seed: Seed of the window offsets.
+        start: The step of the first batch.
+
+    Yields:
+        `x`, `y`: int32 arrays of shape `(batch_size, context)`.
+    """
+
+    def __init__(self, ids, batch_size, context, num_batches, seed=0, start=0):
+        super().__init__()
+        if len(ids) < context + 1:
+            raise ValueError(
+                f"{len(ids)} tokens are too few for windows of context {context} (it needs at "
+                f"least {context + 1}): use a smaller --context or a longer corpus"
+            )
+        self.ids = np.asarray(ids, dtype="int32")
+        self.batch_size = batch_size
+        self.context = context
+        self.length = num_batches
+        self.seed = seed
+        self.start = start
+
+    def __len__(self):
+        return self.length
+
+    def __getitem__(self, index):
+        if not 0 <= index < self.length:
+            raise IndexError(f"batch {index} of {self.length}")
+        rng = np.random.default_rng([self.seed, self.start + index])
+        offsets = rng.integers(0, len(self.ids) - self.context, size=self.batch_size)
+        windows = self.ids[offsets[:, None] + np.arange(self.context + 1)]  # (B, T + 1)
+        return windows[:, :-1], windows[:, 1:]  # x, y: (B, T) each

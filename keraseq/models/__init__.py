@@ -1,0 +1,11 @@
+"""Language models: `RecurrentLM` (RNN/LSTM/GRU) and `MiniGPT` (a small GPT).
+
+Both map token ids `(B, T)` to next-token logits `(B, T, vocab)` in `call`, and both decode one
+token at a time for `keraseq.generate` through the same two methods: `generate_start(prompt_ids)`
+and `generate_step(token_ids, state)`, each returning `(logits (B, vocab), state)`.
+"""
+
+from keraseq.models.minigpt import MiniGPT
+from keraseq.models.recurrent_lm import RecurrentLM
+
+__all__ = ["MiniGPT", "RecurrentLM"]

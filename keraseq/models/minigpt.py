@@ -1,0 +1,202 @@
+"""A small GPT: token and position embeddings, N pre-norm Transformer blocks, a final norm, a head.
+
+The architecture of GPT-2 and nanoGPT, at the size of the nanoGPT CPU recipe (4 layers, 4 heads,
+width 128: about 0.8 M parameters with Tiny Shakespeare's 65 characters).
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keraseq.layers import validation
+from keraseq.layers.attention import TransformerBlock
+
+INIT_STDDEV = 0.02  # GPT-2's initialization: N(0, 0.02) for every embedding and matrix
+
+
+@keras.saving.register_keras_serializable(package="keraseq")
+class MiniGPT(keras.Model):
+    """A decoder-only Transformer language model.
+
+    $$
+    x_0 = E_{\\text{tok}}[t] + E_{\\text{pos}}, \\qquad
+    x_\\ell = \\text{Block}_\\ell(x_{\\ell-1}), \\qquad
+    \\text{logits} = \\operatorname{LN}(x_N)\\, W_{\\text{head}}
+    $$
+
+    with pre-norm blocks (`keraseq.layers.TransformerBlock(normalize_first=True)`, GELU) and,
+    by default, the head tied to the token embedding ($W_{\\text{head}} = E_{\\text{tok}}^\\top$,
+    as GPT-2 and nanoGPT do).
+
+    `call` reads a window `(B, T)` with a causal mask (training, scoring). `call_with_cache` is
+    keras-hub's decoding step: it reads new tokens at position `cache_update_index`, attends to the
+    keys and values cached for the earlier positions and returns the updated cache, so each new
+    token costs one position's work instead of the whole context's.
+
+    Args:
+        vocabulary_size: Number of token ids.
+        sequence_length: The context: the most positions the model can place.
+        num_layers: Number of Transformer blocks.
+        num_heads: Attention heads per block; must divide `hidden_dim`.
+        hidden_dim: Width of the residual stream.
+        intermediate_dim: Hidden width of each block's feed-forward network (usually 4 × width).
+        dropout: Dropout rate (embeddings, attention, residual branches), training only.
+        tie_embeddings: Use the token embedding, transposed, as the output head.
+        **kwargs: `keras.Model` arguments (`name`, ...).
+
+    Example:
+
+    ```python
+    model = MiniGPT(vocabulary_size=65, sequence_length=64, num_layers=4, num_heads=4,
+                    hidden_dim=128, intermediate_dim=512)
+    logits = model(np.zeros((12, 64), "int32"))      # (12, 64, 65)
+    ```
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        sequence_length,
+        num_layers=4,
+        num_heads=4,
+        hidden_dim=128,
+        intermediate_dim=512,
+        dropout=0.0,
+        tie_embeddings=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocabulary_size = validation.positive_int("vocabulary_size", vocabulary_size)
+        self.sequence_length = validation.positive_int("sequence_length", sequence_length)
+        self.num_layers = validation.positive_int("num_layers", num_layers)
+        self.num_heads = validation.positive_int("num_heads", num_heads)
+        self.hidden_dim = validation.positive_int("hidden_dim", hidden_dim)
+        self.intermediate_dim = validation.positive_int("intermediate_dim", intermediate_dim)
+        self.dropout = validation.rate("dropout", dropout)
+        self.tie_embeddings = bool(tie_embeddings)
+        if hidden_dim % num_heads:
+            raise ValueError(f"`num_heads` ({num_heads}) must divide `hidden_dim` ({hidden_dim})")
+        init = keras.initializers.RandomNormal(stddev=INIT_STDDEV)
+        self.token_embedding = keras.layers.Embedding(
+            vocabulary_size, hidden_dim, embeddings_initializer=init, name="token_embedding"
+        )
+        self.position_embedding = keras.layers.Embedding(
+            sequence_length, hidden_dim, embeddings_initializer=init, name="position_embedding"
+        )
+        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.blocks = [
+            TransformerBlock(
+                num_heads,
+                intermediate_dim,
+                dropout=dropout,
+                activation="gelu",
+                normalize_first=True,
+                kernel_initializer=init,
+                name=f"block_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        self.final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
+        self.lm_head = None
+        if not self.tie_embeddings:
+            self.lm_head = keras.layers.Dense(
+                vocabulary_size, use_bias=False, kernel_initializer=init, name="lm_head"
+            )
+
+    def build(self, input_shape):
+        batch, length = input_shape
+        hidden_shape = (batch, length, self.hidden_dim)
+        self.token_embedding.build((batch, length))
+        self.position_embedding.build((length,))
+        for block in self.blocks:
+            block.build(hidden_shape)
+        self.final_norm.build(hidden_shape)
+        if self.lm_head is not None:
+            self.lm_head.build(hidden_shape)
+
+    def embed(self, token_ids, start_index=0, training=None):
+        """Token plus position embeddings of tokens placed from `start_index`: `(B, T, hidden)`."""
+        positions = ops.arange(ops.shape(token_ids)[1]) + start_index  # (T,)
+        x = self.token_embedding(token_ids)  # (B, T, hidden)
+        x = x + self.position_embedding(positions)  # (B, T, hidden) + (T, hidden)
+        return self.embedding_dropout(x, training=training)
+
+    def head(self, x):
+        """Final layer norm and output projection: `(B, T, hidden)` to logits `(B, T, vocab)`."""
+        x = self.final_norm(x)  # (B, T, hidden)
+        if self.lm_head is None:
+            return ops.matmul(x, ops.transpose(self.token_embedding.embeddings))  # (B, T, vocab)
+        return self.lm_head(x)  # (B, T, vocab)
+
+    def call(self, token_ids, training=None):
+        x = self.embed(token_ids, training=training)  # (B, T, hidden)
+        for block in self.blocks:
+            x = block(x, training=training)  # causal self-attention + FFN, (B, T, hidden)
+        return self.head(x)  # (B, T, vocab)
+
+    # --- generation with a KV cache (keras-hub's CausalLM pattern) ------------------------------
+    def empty_cache(self, batch_size):
+        """Zeros of shape `(B, num_layers, 2, sequence_length, num_heads, head_dim)`."""
+        head_dim = self.hidden_dim // self.num_heads
+        shape = (batch_size, self.num_layers, 2, self.sequence_length, self.num_heads, head_dim)
+        return ops.zeros(shape, dtype=self.compute_dtype)
+
+    def call_with_cache(self, token_ids, cache, cache_update_index):
+        """Reads `token_ids` placed at `cache_update_index`, using and updating the KV cache.
+
+        Args:
+            token_ids: `(B, T)` int, the new tokens (the whole prompt, or one token).
+            cache: `(B, num_layers, 2, sequence_length, num_heads, head_dim)`, from `empty_cache`
+                or the previous call.
+            cache_update_index: Position of `token_ids[:, 0]`; `index + T <= sequence_length`.
+
+        Returns:
+            `(logits, cache)`: logits `(B, T, vocab)` and the cache with these tokens' keys and
+            values written in.
+        """
+        if not self.built:
+            self.build(ops.shape(token_ids))
+        x = self.embed(token_ids, start_index=cache_update_index)  # (B, T, hidden)
+        layer_caches = []
+        for i, block in enumerate(self.blocks):
+            x, layer_cache = block(x, cache=cache[:, i], cache_update_index=cache_update_index)
+            layer_caches.append(layer_cache)  # (B, 2, sequence_length, heads, head_dim)
+        return self.head(x), ops.stack(layer_caches, axis=1)  # (B, T, vocab), cache
+
+    def generate_start(self, token_ids):
+        """Prefill: reads a prompt `(B, P)` (its last `sequence_length` tokens) into a new cache.
+
+        Returns:
+            `(logits, state)`: the next token's logits `(B, vocab)` and the decoding state.
+        """
+        token_ids = np.asarray(token_ids, dtype="int32")[:, -self.sequence_length :]  # (B, ≤ T)
+        logits, cache = self.call_with_cache(token_ids, self.empty_cache(len(token_ids)), 0)
+        return logits[:, -1], (token_ids, cache)  # (B, vocab)
+
+    def generate_step(self, token_ids, state):
+        """Appends one token per sequence `(B,)`; returns the next logits `(B, vocab)` and state.
+
+        While the context fits, only the new token is computed, against the cache. Once it is full,
+        the oldest token must go; positions are absolute, so every cached key would move: the model
+        then reads the last `sequence_length` tokens afresh, as nanoGPT crops its context.
+        """
+        context, cache = state
+        context = np.concatenate([context, np.asarray(token_ids, "int32")[:, None]], axis=1)
+        index = context.shape[1] - 1
+        if index >= self.sequence_length:
+            return self.generate_start(context)
+        logits, cache = self.call_with_cache(context[:, index:], cache, index)  # (B, 1, vocab)
+        return logits[:, -1], (context, cache)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "sequence_length": self.sequence_length,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "hidden_dim": self.hidden_dim,
+            "intermediate_dim": self.intermediate_dim,
+            "dropout": self.dropout,
+            "tie_embeddings": self.tie_embeddings,
+        }

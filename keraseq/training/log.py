@@ -1,0 +1,55 @@
+"""The callback that ends each evaluation interval: checkpoint, then a row of `metrics.csv`."""
+
+import time
+from pathlib import Path
+
+import keras
+
+from keraseq import checkpoint
+
+METRICS_HEADER = "step,train_loss,val_loss,tokens_per_second\n"
+
+
+class TrainingLog(keras.callbacks.Callback):
+    """Saves the checkpoint and appends `step,train_loss,val_loss,tokens_per_second` to metrics.csv.
+
+    One Keras epoch is one evaluation interval, so this runs at each epoch's end, after Keras has
+    computed `val_loss` on the validation batches. `train_loss` is the mean over the interval;
+    `tokens_per_second` counts training steps only (not the validation), and the first interval's
+    includes compiling the train step.
+
+    Args:
+        directory: The run's directory.
+        interval: Steps per epoch.
+        tokens_per_step: `batch_size * context`.
+    """
+
+    def __init__(self, directory, interval, tokens_per_step):
+        super().__init__()
+        self.directory = Path(directory)
+        self.interval = interval
+        self.tokens_per_step = tokens_per_step
+        self.started = self.trained = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == self.interval - 1:
+            float(logs["loss"])  # waits for the step to finish (JAX dispatches asynchronously)
+            self.trained = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = (epoch + 1) * self.interval
+        checkpoint.save_model(self.model, self.directory)  # first the checkpoint, then its row
+        speed = self.interval * self.tokens_per_step / (self.trained - self.started)
+        row = f"{step},{float(logs['loss']):.6f},{float(logs['val_loss']):.6f},{speed:.1f}\n"
+        with open(self.directory / checkpoint.METRICS_FILE, "a", encoding="utf-8") as f:
+            f.write(row)
+
+
+def start_metrics(directory):
+    """Creates an empty metrics.csv (header only) in a new run's directory."""
+    from keraseq import files
+
+    files.write_text(Path(directory) / checkpoint.METRICS_FILE, METRICS_HEADER)

@@ -1,0 +1,146 @@
+"""`train`: pretrain a language model with Keras's `fit`, checkpointing as it goes; resumable."""
+
+import dataclasses
+from pathlib import Path
+
+import keras
+
+from keraseq import checkpoint
+from keraseq.data import CharTokenizer, WindowBatches, load_corpus, train_validation_split
+from keraseq.training.config import LOSS, TrainConfig, build_model, build_optimizer
+from keraseq.training.log import TrainingLog, start_metrics
+
+
+def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
+    """Trains a language model into `directory` (`keraseq train`).
+
+    One Keras epoch is one evaluation interval: at its end Keras computes the validation loss, and
+    `TrainingLog` writes the checkpoint and a metrics row. Batches are a function of the step
+    (`WindowBatches`), and the step is the optimizer's iteration count, saved in the checkpoint: so a
+    resumed run continues at the same step, learning rate and data position as if it had never
+    stopped.
+
+    Args:
+        directory: The run's directory (created). It must not hold a checkpoint unless `resume`.
+        resume: Continue the checkpoint in `directory`, with the settings it was started with.
+        verbose: Keras's `fit` verbosity (1: a progress bar).
+        cache_dir: Keras cache directory for downloaded corpora.
+        **settings: `TrainConfig` fields (`model="lstm"`, `steps=2000`, ...). When resuming, only
+            `steps` (to train further) and `distribute` may differ from the saved run's.
+
+    Returns:
+        The trained model.
+
+    Raises:
+        ValueError, OSError: A bad setting, corpus or checkpoint; the message says which.
+
+    Example:
+
+    ```python
+    keraseq.training.train("runs/lstm", model="lstm", corpus="shakespeare", steps=2000)
+    keraseq.training.train("runs/lstm", resume=True, steps=3000)     # 1000 more steps
+    ```
+    """
+    directory = Path(directory)
+    if resume:
+        config = _resumed_config(directory, settings)
+    elif checkpoint.has_checkpoint(directory):
+        raise ValueError(f"{directory} already holds a checkpoint: add --resume to continue it, or "
+                         "choose another --out")
+    else:
+        config = TrainConfig(**settings)
+    config = config.resolved()
+    if config.distribute == "data-parallel":
+        use_data_parallel(config.batch_size, verbose)
+
+    text = load_corpus(config.corpus, cache_dir=cache_dir)
+    tokenizer = (CharTokenizer.load(directory / checkpoint.TOKENIZER_FILE) if resume
+                 else CharTokenizer.from_text(text))
+    train_ids, val_ids = train_validation_split(tokenizer.tokenize(text))
+    if len(val_ids) < config.context + 1:
+        raise ValueError(
+            f"corpus {config.corpus!r} is too short for --context {config.context}: its last 10% "
+            f"(the validation split) has {len(val_ids)} tokens, fewer than context + 1"
+        )
+
+    if resume:
+        model = checkpoint.load_model(directory, compile=True)
+        restore_optimizer(model, config)
+    else:
+        keras.utils.set_random_seed(config.seed)
+        model = build_model(config, tokenizer.vocabulary_size())
+        model.compile(optimizer=build_optimizer(config, model), loss=LOSS)
+        directory.mkdir(parents=True, exist_ok=True)
+        tokenizer.save(directory / checkpoint.TOKENIZER_FILE)
+        start_metrics(directory)
+    checkpoint.write_config(directory, config.to_json())
+
+    start = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    if start >= config.steps:
+        print(f"the checkpoint is at step {start}: nothing to do for --steps {config.steps}")
+        return model
+    interval = config.eval_interval
+    model.fit(
+        WindowBatches(train_ids, config.batch_size, config.context, config.steps - start,
+                      seed=config.seed, start=start),
+        validation_data=WindowBatches(val_ids, config.batch_size, config.context,
+                                      config.eval_batches, seed=config.seed),
+        steps_per_epoch=interval,
+        initial_epoch=start // interval,
+        epochs=config.steps // interval,
+        shuffle=False,
+        callbacks=[TrainingLog(directory, interval, config.batch_size * config.context)],
+        verbose=verbose,
+    )
+    return model
+
+
+def _resumed_config(directory, changes):
+    """The saved run's config, with `steps` and `distribute` changed if asked."""
+    if not checkpoint.has_checkpoint(directory):
+        raise ValueError(f"--resume: no checkpoint in {directory} to resume (no "
+                         f"{checkpoint.MODEL_FILE}); start the run without --resume")
+    saved = TrainConfig.from_json(checkpoint.read_config(directory))
+    for name, new in changes.items():
+        old = getattr(saved, name)
+        if name not in ("steps", "distribute") and new != old:
+            raise ValueError(
+                f"--{name.replace('_', '-')} {new} differs from the checkpoint's {old}: a resumed "
+                "run keeps its settings (only --steps and --distribute may change)"
+            )
+    return dataclasses.replace(saved, **changes)
+
+
+def restore_optimizer(model, config):
+    """Recompiles a loaded model with the recipe's optimizer, carrying over the saved state.
+
+    `keras.models.load_model` restores the optimizer's variables (step, moments) but not which
+    variables are excluded from weight decay; so the optimizer is rebuilt from the recipe and the
+    saved variables are copied into it.
+    """
+    saved = model.optimizer
+    optimizer = build_optimizer(config, model)
+    optimizer.build(model.trainable_variables)
+    if len(optimizer.variables) != len(saved.variables):
+        raise ValueError("the checkpoint's optimizer state does not match its model")
+    for new, old in zip(optimizer.variables, saved.variables):
+        new.assign(old)
+    model.compile(optimizer=optimizer, loss=LOSS)
+
+
+def use_data_parallel(batch_size, verbose=1):
+    """Shards each batch over every local device with `keras.distribution.DataParallel`.
+
+    Keras's distribution API runs on the JAX backend only, so this is the one place where the
+    backend matters; elsewhere it raises a clear error.
+    """
+    backend = keras.backend.backend()
+    if backend != "jax":
+        raise ValueError(f"--distribute data-parallel needs KERAS_BACKEND=jax (keras.distribution "
+                         f"runs on JAX only); the backend is {backend}")
+    devices = keras.distribution.list_devices()
+    if batch_size % len(devices):
+        raise ValueError(f"--batch-size {batch_size} must be a multiple of the {len(devices)} devices")
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    if verbose:
+        print(f"data-parallel over {len(devices)} devices: {', '.join(devices)}")

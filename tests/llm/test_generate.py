@@ -1,0 +1,87 @@
+"""Generation: decoding with the KV cache / carried states is token-identical to recomputing."""
+
+import numpy as np
+import pytest
+from conftest import to_numpy
+
+import keraseq
+from keraseq.data import CharTokenizer
+from keraseq.generation import sample
+from keraseq.models import MiniGPT, RecurrentLM
+
+TEXT = "the quick brown fox jumps over the lazy dog. "
+TOKENIZER = CharTokenizer.from_text(TEXT)
+V = TOKENIZER.vocabulary_size()
+
+
+def greedy_by_recomputing(model, prompt, n, context):
+    """The reference: read the whole context (its last `context` tokens) again for every token.
+
+    The window is right-padded to a fixed length, so that it is one shape for every token (one
+    compilation); a causal model's logits at the last real token do not see the padding.
+    """
+    ids = list(TOKENIZER.tokenize(prompt))
+    for _ in range(n):
+        window = ids[-context:]
+        padded = np.zeros((1, context), "int32")
+        padded[0, : len(window)] = window  # (1, context)
+        logits = model.predict_on_batch(padded)  # compiled once: one shape
+        ids.append(int(np.argmax(to_numpy(logits)[0, len(window) - 1])))
+    return TOKENIZER.detokenize(ids[len(prompt):])
+
+
+def test_gpt_greedy_with_cache_equals_recomputing_past_the_context():
+    model = MiniGPT(V, sequence_length=12, num_layers=2, num_heads=2, hidden_dim=16,
+                    intermediate_dim=32)
+    prompt = "the quick"  # 9 tokens, then 10 new ones: the window slides after 3
+    streamed = []
+    text = keraseq.generate(model, TOKENIZER, prompt, 10, temperature=0, on_token=streamed.append)
+    assert text == greedy_by_recomputing(model, prompt, 10, context=12)
+    assert streamed == list(text)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_recurrent_greedy_with_state_equals_recomputing(cell):
+    model = RecurrentLM(cell, V, hidden_dim=16, num_layers=2)
+    text = keraseq.generate(model, TOKENIZER, "over the", 12, temperature=0)
+    assert text == greedy_by_recomputing(model, "over the", 12, context=20)
+
+
+def test_sampling_is_seeded_and_top_k_1_is_greedy():
+    model = RecurrentLM("gru", V, hidden_dim=16, num_layers=1)
+    a = keraseq.generate(model, TOKENIZER, "fox", 15, temperature=1.5, seed=7)
+    assert a == keraseq.generate(model, TOKENIZER, "fox", 15, temperature=1.5, seed=7)
+    assert a != keraseq.generate(model, TOKENIZER, "fox", 15, temperature=1.5, seed=8)
+    greedy = keraseq.generate(model, TOKENIZER, "fox", 15, temperature=0)
+    assert keraseq.generate(model, TOKENIZER, "fox", 15, top_k=1, seed=1) == greedy
+
+
+def test_top_k_and_top_p_keep_only_the_likeliest_tokens():
+    logits = np.log(np.array([0.05, 0.5, 0.1, 0.3, 0.05]))
+    rng = np.random.default_rng(0)
+    top2 = {sample(logits, 1.0, top_k=2, rng=rng) for _ in range(300)}
+    assert top2 == {1, 3}
+    nucleus = {sample(logits, 1.0, top_p=0.85, rng=rng) for _ in range(300)}
+    assert nucleus == {1, 3, 2}  # 0.5 + 0.3 < 0.85 <= 0.5 + 0.3 + 0.1
+    assert {sample(logits, 1.0, top_p=0.4, rng=rng) for _ in range(50)} == {1}
+    draws = [sample(logits, 1.0, rng=rng) for _ in range(4000)]
+    assert np.allclose(np.bincount(draws, minlength=5) / 4000, np.exp(logits), atol=0.03)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"temperature": -0.1}, "temperature must be >= 0"),
+        ({"top_p": 0.0}, r"top_p must be in \(0, 1\]"),
+        ({"top_p": 1.5}, r"top_p must be in \(0, 1\]"),
+        ({"top_k": 0}, "top_k must be a positive integer"),
+        ({"max_new_tokens": 0}, "max_new_tokens must be a positive integer"),
+        ({"prompt": ""}, "the prompt is empty"),
+        ({"prompt": "FOX!"}, "unknown characters '!', 'F', 'O', 'X'"),
+    ],
+)
+def test_bad_generation_settings(kwargs, message):
+    model = RecurrentLM("rnn", V, hidden_dim=4, num_layers=1)
+    args = {"prompt": "fox", "max_new_tokens": 3, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        keraseq.generate(model, TOKENIZER, **args)
