@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 
-COMMANDS = ["info", "demo"]
+COMMANDS = ["info", "demo", "train", "generate"]
 
 
 class UsageError(Exception):
