@@ -128,10 +128,13 @@ TIMESTEPS = 20
 x_train = rng.uniform(-1, 1, size=(512 if QUICK else 4096, TIMESTEPS, 1)).astype("float32")
 y_train = (x_train[:, 0, 0] > 0).astype("float32")[:, None]
 lstm = keraseq.layers.LSTM(8)
-model = keras.Sequential([keras.Input((TIMESTEPS, 1)), lstm, keras.layers.Dense(1, activation="sigmoid")])
+model = keras.Sequential(
+    [keras.Input((TIMESTEPS, 1)), lstm, keras.layers.Dense(1, activation="sigmoid")]
+)
 model.compile(keras.optimizers.Adam(1e-2), "binary_crossentropy", metrics=["accuracy"])
 history = model.fit(x_train, y_train, batch_size=64, epochs=2 if QUICK else 15, verbose=0)
-print(f"training accuracy after {len(history.history['loss'])} epochs: {history.history['accuracy'][-1]:.3f}")
+epochs, accuracy = len(history.history["loss"]), history.history["accuracy"][-1]
+print(f"training accuracy after {epochs} epochs: {accuracy:.3f} (chance: 0.5)")
 
 # %% [markdown]
 # `step` returns only $h_t$ and $c_t$; to see the gates, the cell below repeats its first lines
@@ -205,7 +208,8 @@ print(f"parameters for {features} input features and {units} units:")
 for cls in (keraseq.layers.SimpleRNN, keraseq.layers.GRU, keraseq.layers.LSTM):
     layer = cls(units)
     layer.build((None, None, features))
-    print(f"  {cls.__name__:>9}: {layer.count_params():>5}  {[tuple(w.shape) for w in layer.weights]}")
+    shapes = [tuple(w.shape) for w in layer.weights]
+    print(f"  {cls.__name__:>9}: {layer.count_params():>5}  {shapes}")
 
 # %% [markdown]
 # The LSTM has four blocks of $(d + n + 1) \cdot n$ weights for $d$ features and $n$ units, the
