@@ -28,8 +28,7 @@ class RecurrentCell(keras.layers.Layer):
     A subclass sets `gates` (how many `units`-wide blocks its kernels hold) and implements
     `step(xw_t, states, h_mask)`, the recurrence given the already projected input
     $W_x x_t + b$. `call` does one whole step: project, then `step`. The keraseq loop layers call
-    `project_inputs` once for the whole sequence and `step` per time step: the input projection does
-    not depend on $h_{t-1}$, so it leaves the sequential loop as one large matrix product.
+    `project_inputs` and `step` at each time step, and draw the dropout masks once per sequence.
     """
 
     gates = 1
