@@ -15,9 +15,9 @@ from rnn_cases import (
     layer_names,
     make,
     randomize,
-    share_random_weights,
     right_padded_mask,
     sequences,
+    share_random_weights,
 )
 
 # option: (arguments of both layers, call with a right-padded mask, call with initial states)

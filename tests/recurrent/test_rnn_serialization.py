@@ -4,7 +4,7 @@ import keras
 import pytest
 from conftest import ATOL, max_abs_diff
 from cross_backend import assert_same_predictions_on_other_backends
-from rnn_cases import BATCH, CELLS, FEATURES, LAYERS, TIME, UNITS, is_gated, randomize, sequences
+from rnn_cases import BATCH, CELLS, FEATURES, LAYERS, TIME, is_gated, make, randomize, sequences
 
 import keraseq
 
@@ -43,14 +43,13 @@ def non_default_arguments(name):
     return kwargs
 
 
-def build(name, **kwargs):
-    ours_cls, _, extra = {**LAYERS, **CELLS}[name]
-    return ours_cls(UNITS, **extra, **kwargs)
+def ours(name, **kwargs):
+    return make(name, **kwargs)[0]
 
 
 @pytest.mark.parametrize("name", [*LAYERS, *CELLS])
 def test_config_round_trip(name, rng):
-    layer = build(name, **non_default_arguments(name))
+    layer = ours(name, **non_default_arguments(name))
     config = layer.get_config()
     for key, value in non_default_arguments(name).items():
         assert key in config, f"{key} missing from get_config()"
@@ -67,7 +66,7 @@ def test_config_round_trip(name, rng):
 
 @pytest.mark.parametrize("name", [*LAYERS, *CELLS])
 def test_keras_serialize_deserialize(name):
-    layer = build(name, **non_default_arguments(name))
+    layer = ours(name, **non_default_arguments(name))
     serialized = keras.saving.serialize_keras_object(layer)
     assert serialized["registered_name"] == f"keraseq>{type(layer).__name__}"
     restored = keras.saving.deserialize_keras_object(serialized)
@@ -80,11 +79,11 @@ def all_layers_model(rng):
     cells and a `Bidirectional`, concatenated; random weights; and right-padded token inputs."""
     tokens = keras.Input((TIME,), dtype="int32")
     x = keras.layers.Embedding(20, FEATURES, mask_zero=True)(tokens)
-    branches = [build(name) for name in LAYERS]
-    branches += [keras.layers.RNN(build(name)) for name in CELLS]
+    branches = [ours(name) for name in LAYERS]
+    branches += [keras.layers.RNN(ours(name)) for name in CELLS]
     branches += [
-        keras.layers.RNN([build("LSTMCell"), build("GRUCell")]),
-        keras.layers.Bidirectional(build("LSTM")),
+        keras.layers.RNN([ours("LSTMCell"), ours("GRUCell")]),
+        keras.layers.Bidirectional(ours("LSTM")),
     ]
     model = keras.Model(tokens, keras.layers.Concatenate()([branch(x) for branch in branches]))
     randomize(model, rng)
