@@ -38,9 +38,10 @@ class MultiHeadAttention(keras.layers.Layer):
     $b^O$ there), as the Keras layer does. The output carries the query's Keras mask.
 
     Which path runs: by default (`fused=True`) the attention itself is `keras.ops.dot_product_attention`
-    (the backend's fused kernel, as the Keras layer uses) whenever the weights are not requested and
-    no dropout is active; otherwise, or with `fused=False`, `scaled_dot_product_attention`, the
-    equation written out. Both give the same outputs (tested).
+    (the backend's fused kernel, as the Keras layer uses) whenever the weights are not requested, no
+    dropout is active and `value_dim == key_dim` (the fused kernels need it); otherwise, or with
+    `fused=False`, `scaled_dot_product_attention`, the equation written out. Both give the same
+    outputs (tested).
 
     KV cache: with `cache` (see `keraseq.layers.attention.kv_cache`: shape
     `(batch, 2, max_length, heads, key_dim)`, needs `value_dim == key_dim`) the new keys and values
@@ -233,7 +234,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 attention_mask, causal_mask(ops.shape(q)[1], ops.shape(k)[1], start_index)
             )
         dropout_rate = self.dropout if training else 0.0
-        if self.fused and not return_attention_scores and not dropout_rate:
+        if self.fused and self.value_dim == self.key_dim and not return_attention_scores and not dropout_rate:
             heads = self.fused_attention(q, k, v, None if causal_only else attention_mask, causal_only)
             weights = None
         else:
@@ -299,6 +300,18 @@ class MultiHeadAttention(keras.layers.Layer):
             cache=cache,
             cache_update_index=cache_update_index,
         )
+
+    def compute_output_spec(
+        self, query, value, key=None, return_attention_scores=False, cache=None, **kwargs
+    ):
+        batch, query_length = query.shape[0], query.shape[1]
+        key_length = value.shape[1] if cache is None else cache.shape[2]
+        specs = [keras.KerasTensor((batch, query_length, self.output_dim or query.shape[-1]), self.compute_dtype)]
+        if return_attention_scores:
+            specs.append(keras.KerasTensor((batch, self.num_heads, query_length, key_length), self.compute_dtype))
+        if cache is not None:
+            specs.append(keras.KerasTensor(cache.shape, self.compute_dtype))
+        return specs[0] if len(specs) == 1 else tuple(specs)
 
     def get_config(self):
         config = {

@@ -111,7 +111,8 @@ class PositionEmbedding(keras.layers.Layer):
 
     def call(self, inputs, start_index=0):
         length, width = ops.shape(inputs)[1], ops.shape(inputs)[-1]
-        rows = ops.slice(self.embeddings, (start_index, 0), (length, width))  # PE_p = E_p, (T, d)
+        table = ops.convert_to_tensor(self.embeddings)  # (L, d); ops.slice wants a tensor on JAX
+        rows = ops.slice(table, (start_index, 0), (length, width))  # PE_p = E_p, (T, d)
         return ops.broadcast_to(rows, ops.shape(inputs))  # (B, T, d)
 
     def compute_output_shape(self, input_shape):

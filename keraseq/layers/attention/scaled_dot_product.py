@@ -60,6 +60,7 @@ def scaled_dot_product_attention(
     out, weights = scaled_dot_product_attention(q, k, v, is_causal=True)  # (2, 5, 8), (2, 5, 5)
     ```
     """
+    query, key, value = (ops.convert_to_tensor(x) for x in (query, key, value))
     if query.shape[-1] is not None and key.shape[-1] is not None and query.shape[-1] != key.shape[-1]:
         raise ValueError(
             "`query` and `key` must have the same last dimension d_k (Q K^T needs it), got "

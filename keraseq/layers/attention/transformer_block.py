@@ -190,6 +190,12 @@ class TransformerBlock(keras.layers.Layer):
             y = self.feed_forward_layer_norm(y)  # y = LN_2(h + FFN(h))
         return (y, *extras) if extras else y
 
+    def compute_output_spec(self, inputs, return_attention_scores=False, cache=None, **kwargs):
+        # The self-attention's outputs have the block's shapes: (B, T, width), weights, cache.
+        return self.self_attention.compute_output_spec(
+            inputs, inputs, return_attention_scores=return_attention_scores, cache=cache
+        )
+
     def get_config(self):
         config = {
             "num_heads": self.num_heads,

@@ -1,0 +1,52 @@
+"""Save a model as `.keras` under this process's backend, then load and predict under the others.
+
+Each other backend runs in a fresh interpreter (`KERAS_BACKEND` is read when Keras is imported) and
+asserts that its predictions equal the ones made here (<= 1e-5).
+"""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+
+from conftest import ATOL, BACKEND
+
+BACKENDS = ("jax", "tensorflow", "torch")
+
+LOAD_AND_COMPARE = """
+import sys, numpy as np, keras, keraseq  # keraseq registers its layers
+model_path, inputs_path, expected_path, atol = sys.argv[1:5]
+model = keras.saving.load_model(model_path)
+inputs = dict(np.load(inputs_path))
+inputs = inputs["x"] if list(inputs) == ["x"] else inputs
+got = keras.ops.convert_to_numpy(model.predict(inputs, verbose=0))
+diff = float(np.max(np.abs(got - np.load(expected_path))))
+print(keras.backend.backend(), "max |diff| =", diff)
+sys.exit(0 if diff <= float(atol) else 1)
+"""
+
+
+def assert_same_predictions_on_other_backends(model, inputs, tmp_path, atol=ATOL):
+    """Save `model`, reload it under every other backend and compare `model.predict(inputs)`.
+
+    `inputs` is an array or a dict of arrays (a model with named inputs).
+    """
+    model_path = tmp_path / "model.keras"
+    model.save(model_path)
+    arrays = inputs if isinstance(inputs, dict) else {"x": inputs}
+    np.savez(tmp_path / "inputs.npz", **arrays)
+    np.save(tmp_path / "expected.npy", keras.ops.convert_to_numpy(model.predict(inputs, verbose=0)))
+    for backend in BACKENDS:
+        if backend == BACKEND:
+            continue
+        run = subprocess.run(
+            [sys.executable, "-c", LOAD_AND_COMPARE, str(model_path), str(tmp_path / "inputs.npz"),
+             str(tmp_path / "expected.npy"), str(atol)],
+            env={**os.environ, "KERAS_BACKEND": backend},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, f"saved under {BACKEND}, loaded under {backend}:\n{run.stdout}\n{run.stderr[-3000:]}"
