@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 
-COMMANDS = ["info", "demo", "train", "generate"]
+COMMANDS = ["info", "demo", "train", "generate", "evolve"]
 
 
 class UsageError(Exception):

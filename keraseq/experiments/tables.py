@@ -1,0 +1,102 @@
+"""The summary tables, built from a results dict only: every cell is a measured number or "—".
+
+* `model_table`: one row per model (parameters, step time, longest delay recalled, validation loss,
+  a generated sample).
+* `comparison_table`: the textbook comparison of RNN/LSTM against the Transformer, one row per
+  aspect, with this run's numbers and whether the textbook claim held in them.
+"""
+
+from keraseq.experiments.encoders import KINDS, LABELS
+
+LM_OF = {"rnn": "rnn", "lstm": "lstm", "gru": "gru", "transformer": "gpt"}  # the LM of each model
+NONE = "—"
+
+
+def lookup(results, *keys):
+    """`results["experiments"][k0][k1]...`, or None where anything is missing."""
+    value = results.get("experiments", {})
+    for key in keys:
+        if not isinstance(value, dict) or value.get(key) is None:
+            return None
+        value = value[key]
+    return value
+
+
+def number(value, spec):
+    return NONE if value is None else format(value, spec)
+
+
+def model_table(results):
+    """`(header, rows)`: one row per model."""
+    header = ["model", "LM parameters", "LM step (ms)", "longest delay recalled", "val loss", "sample"]
+    rows = []
+    for kind in KINDS:
+        lm = lookup(results, "speed", "lm", LM_OF[kind]) or {}
+        step = lm.get("step_time")
+        recalled = lookup(results, "memory", "longest_recalled", kind)
+        ran = lookup(results, "memory", "accuracy", kind) is not None
+        sample = lm.get("sample")
+        rows.append([
+            LABELS[kind] + (" (MiniGPT)" if kind == "transformer" else ""),
+            number(lm.get("parameters"), ","),
+            number(None if step is None else 1000 * step, ".1f"),
+            NONE if not ran else (f"{recalled}" if recalled is not None else "none tested"),
+            number(lm.get("val_loss"), ".3f"),
+            NONE if sample is None else repr(sample[:40]),
+        ])
+    return header, rows
+
+
+def comparison_rows(results):
+    """Per aspect: name, textbook claim, measure, number format, which way is better, and the values
+    of the models that ran (None: a delay never recalled, a target loss never reached)."""
+    speed, memory = lookup(results, "speed") or {}, lookup(results, "memory") or {}
+    lengths, lm = speed.get("length") or [None], speed.get("lm") or {}
+    slopes = lookup(results, "scaling", "slope") or {}
+    return [
+        ("parallelization", "sequential vs fully parallel",
+         f"step time ×, T={lengths[0]}→{lengths[-1]}", ".1f", "lower", speed.get("growth", {})),
+        ("long-range dependencies", "difficult vs easy", "longest delay recalled", "d", "higher",
+         memory.get("longest_recalled", {})),
+        ("training speed", "slow vs fast", f"s to loss {speed.get('target_loss')}", ".1f", "lower",
+         {k: lm[LM_OF[k]]["time_to_target"] for k in KINDS if LM_OF[k] in lm}),
+        ("scalability", "limited vs scales well", "val loss per 10× params", "+.3f", "lower",
+         {k: slopes[LM_OF[k]] for k in ("lstm", "transformer") if LM_OF[k] in slopes}),
+    ]
+
+
+def verdict(values, better):
+    """"held" if the Transformer beats every recurrent model measured, else "did not hold here"."""
+    worst = float("inf") if better == "lower" else float("-inf")
+    scored = {k: worst if v is None else v for k, v in values.items()}
+    recurrent = [scored[k] for k in ("rnn", "lstm", "gru") if k in scored]
+    if "transformer" not in scored or not recurrent:
+        return NONE
+    ours = scored["transformer"]
+    wins = ours < min(recurrent) if better == "lower" else ours > max(recurrent)
+    return "held" if wins else "did not hold here"
+
+
+def comparison_table(results):
+    """`(header, rows)`: the RNN/LSTM vs Transformer comparison, rebuilt from measurements."""
+    header = ["aspect", "RNN/LSTM vs Transformer", "measure", *(LABELS[k] for k in KINDS), "claim"]
+    rows = []
+    for aspect, claim, measure, spec, better, values in comparison_rows(results):
+        cells = [NONE if k not in values else number(values[k], spec) if values[k] is not None
+                 else "not reached" for k in KINDS]
+        rows.append([aspect, claim, measure, *cells, verdict(values, better)])
+    return header, rows
+
+
+def format_table(header, rows):
+    """Plain-text columns for the terminal."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def markdown_table(header, rows):
+    """A Markdown table, for the docs."""
+    escape = lambda c: str(c).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| " + " | ".join(map(escape, header)) + " |", "|" + " --- |" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(escape, r)) + " |" for r in rows])

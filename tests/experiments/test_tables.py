@@ -1,0 +1,65 @@
+"""The tables and the scaling findings are built from the results dict, whatever the numbers say."""
+
+from keraseq.experiments import comparison_table, format_table, markdown_table, model_table, scaling
+from keraseq.experiments.speed import smoothed, time_to_target
+
+
+def results(gpt_growth, lstm_delay):
+    lm = lambda params, val, t: {"parameters": params, "step_time": 0.01, "val_loss": val,  # noqa: E731
+                                 "time_to_target": t, "sample": "the | cat"}
+    return {"experiments": {
+        "speed": {"length": [16, 128], "target_loss": 2.5,
+                  "growth": {"rnn": 8.0, "lstm": 8.5, "gru": 8.2, "transformer": gpt_growth},
+                  "lm": {"rnn": lm(10, 2.6, None), "lstm": lm(20, 2.4, 30.0), "gru": lm(15, 2.5, 25.0),
+                         "gpt": lm(30, 2.2, 12.0)}},
+        "memory": {"accuracy": {k: [1.0] for k in ("rnn", "lstm", "gru", "transformer")},
+                   "longest_recalled": {"rnn": None, "lstm": lstm_delay, "gru": 5, "transformer": 50}},
+    }}
+
+
+def test_comparison_verdicts_follow_the_numbers():
+    header, rows = comparison_table(results(gpt_growth=2.0, lstm_delay=20))
+    by_aspect = {r[0]: r for r in rows}
+    assert header[-1] == "claim" and len(rows) == 4
+    assert by_aspect["parallelization"][-1] == "held"
+    assert by_aspect["long-range dependencies"][3:7] == ["not reached", "20", "5", "50"]
+    assert by_aspect["training speed"][-1] == "held"  # 12 s against 25, 30 and never
+    assert by_aspect["scalability"][-1] == "—"  # scaling did not run
+    _, rows = comparison_table(results(gpt_growth=20.0, lstm_delay=80))
+    by_aspect = {r[0]: r for r in rows}
+    assert by_aspect["parallelization"][-1] == "did not hold here"
+    assert by_aspect["long-range dependencies"][-1] == "did not hold here"
+
+
+def test_model_table_has_one_row_per_model():
+    header, rows = model_table(results(2.0, 20))
+    assert [r[0] for r in rows] == ["RNN", "LSTM", "GRU", "Transformer (MiniGPT)"]
+    assert rows[3][1] == "30" and rows[0][3] == "none tested" and rows[1][3] == "20"
+    assert "| 'the \\| cat' |" in markdown_table(header, rows)
+    assert len(format_table(header, rows).splitlines()) == 6
+    _, empty = model_table({"experiments": {}})
+    assert all(cell == "—" for row in empty for cell in row[1:])
+
+
+def point(dim, params, val):
+    return {"dim": dim, "parameters": params, "val_loss": val}
+
+
+def test_scaling_findings_say_who_wins_and_where_the_order_flips():
+    result = {"points": {"lstm": [point(16, 1000, 2.5), point(64, 10000, 2.3)],
+                         "gpt": [point(16, 1200, 2.7), point(64, 12000, 2.0)]}}
+    result["slope"] = {k: scaling.slope(p) for k, p in result["points"].items()}
+    assert abs(result["slope"]["lstm"] - (-0.2)) < 1e-9
+    text = " ".join(scaling.describe(result))
+    assert "At width 16: the LSTM LM wins, 2.500 against 2.700" in text
+    assert "At width 64: MiniGPT wins" in text
+    assert "flips between width 16 and 64" in text
+
+
+def test_time_to_target_uses_the_smoothed_loss():
+    run = {"loss": [4.0, 3.0, 2.0, 1.0, 1.0, 1.0], "seconds": [0, 1, 2, 3, 4, 5]}
+    ema = smoothed(run["loss"])
+    assert ema[0] == 4.0 and abs(ema[1] - 3.9) < 1e-12
+    reached = next(t for t, v in zip(run["seconds"], ema) if v <= 3.5)
+    assert time_to_target(run, 3.5) == reached
+    assert time_to_target(run, 0.5) is None
