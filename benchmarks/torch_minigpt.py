@@ -1,0 +1,136 @@
+"""The plain-PyTorch twin of `keraseq.models.MiniGPT`, trained with the same recipe and batches.
+
+Same architecture (token + position embeddings, pre-norm blocks with biased Q/K/V/output projections
+and a GELU MLP, final LayerNorm, head tied to the token embedding, N(0, 0.02) initialization), same
+optimizer (AdamW, beta2 0.99, eps 1e-8, weight decay on matrices only, global-norm clipping), the
+same learning rate at every step (Keras's `CosineDecay` with linear warm-up, written out) and the
+same batches (`keraseq.data.WindowBatches`, a NumPy function of the step). Eager PyTorch, as
+nanoGPT's CPU recipe (`--compile=False`).
+
+Usage (normally called by `minigpt_shakespeare.py`):
+
+    python benchmarks/torch_minigpt.py --steps 2000 --out benchmarks/results/runs/torch-twin
+
+writes `OUT/metrics.csv` in the format of `keraseq train`.
+"""
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads, inner):
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(d, eps=1e-5), nn.LayerNorm(d, eps=1e-5)
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.fc, self.out = nn.Linear(d, inner), nn.Linear(inner, d)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)  # (B, T, C) each
+        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, heads, T, C / heads)
+        x = x + self.proj(y.transpose(1, 2).reshape(B, T, C))  # (B, T, C)
+        return x + self.out(F.gelu(self.fc(self.ln2(x))))  # (B, T, C)
+
+
+class TorchMiniGPT(nn.Module):
+    def __init__(self, vocab, context, layers, heads, d):
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(vocab, d), nn.Embedding(context, d)
+        self.blocks = nn.ModuleList(Block(d, heads, 4 * d) for _ in range(layers))
+        self.ln_f = nn.LayerNorm(d, eps=1e-5)
+        for module in self.modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(module.weight, std=0.02)
+            if isinstance(module, nn.Linear):
+                nn.init.zeros_(module.bias)
+
+    def forward(self, idx):
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))  # (B, T, d)
+        for block in self.blocks:
+            x = block(x)
+        return self.ln_f(x) @ self.wte.weight.T  # (B, T, vocab), tied head
+
+
+def learning_rate(step, c):
+    """Keras's CosineDecay(initial 0, warmup_target=lr, warmup_steps, decay_steps, alpha) at `step`."""
+    if step < c.warmup_steps:
+        return c.lr * step / c.warmup_steps
+    done = min(step - c.warmup_steps, c.decay_steps - c.warmup_steps) / (c.decay_steps - c.warmup_steps)
+    alpha = c.min_lr / c.lr
+    return c.lr * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * done)) + alpha)
+
+
+def train(config, directory, threads=None):
+    from keraseq.data import CharTokenizer, WindowBatches, load_corpus, train_validation_split
+
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(config.seed)
+    text = load_corpus(config.corpus)
+    tokenizer = CharTokenizer.from_text(text)
+    train_ids, val_ids = train_validation_split(tokenizer.tokenize(text))
+    B, T = config.batch_size, config.context
+    batches = WindowBatches(train_ids, B, T, config.steps, seed=config.seed)
+    val_batches = WindowBatches(val_ids, B, T, config.eval_batches, seed=config.seed)
+    model = TorchMiniGPT(tokenizer.vocabulary_size(), T, config.layers, config.heads, config.dim)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+         {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
+        lr=config.lr, betas=(0.9, config.beta2), eps=1e-8,
+    )
+
+    def loss_of(x, y):
+        logits = model(torch.from_numpy(x).long())  # (B, T, vocab)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).long().reshape(-1))
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = ["step,train_loss,val_loss,tokens_per_second"]
+    losses, started = [], time.perf_counter()
+    for step in range(config.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, config)
+        loss = loss_of(*batches[step])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, config.clip_norm)
+        optimizer.step()
+        losses.append(loss.item())
+        if (step + 1) % config.eval_interval == 0:
+            speed = config.eval_interval * B * T / (time.perf_counter() - started)
+            with torch.no_grad():
+                model.eval()
+                val = np.mean([loss_of(*val_batches[i]).item() for i in range(len(val_batches))])
+                model.train()
+            rows.append(f"{step + 1},{np.mean(losses):.6f},{val:.6f},{speed:.1f}")
+            print(rows[-1], flush=True)
+            losses, started = [], time.perf_counter()
+    (directory / "metrics.csv").write_text("\n".join(rows) + "\n")
+
+
+def main():
+    from keraseq.training import TrainConfig
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--corpus", default="shakespeare")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    config = TrainConfig(model="gpt", corpus=args.corpus, steps=args.steps).resolved()
+    train(config, args.out, args.threads)
+
+
+if __name__ == "__main__":
+    main()
