@@ -8,8 +8,8 @@ torch; the table records what it resolved to), and stepped with `train_on_batch`
 `torch.nn.LSTM`/`torch.nn.GRU` + `torch.nn.Linear`, and the LSTM equations written as a plain torch
 loop with the input projection hoisted out of the loop and one fused gate matrix product.
 
-The contenders are timed in interleaved rounds (one step of each per round) so that a noisy machine
-slows them alike; the table reports the median over the rounds, after warm-up steps.
+The contenders are timed in interleaved rounds (one step of each per round, in a shuffled order) so
+that a noisy machine slows them alike; the table reports the median over the rounds, after warm-up steps.
 
 Usage:
 
@@ -20,33 +20,14 @@ Each backend runs in its own process (Keras picks its backend at import). The co
 printed and written to `benchmarks/results/recurrent_train_step.md` and `.json`.
 """
 
-import argparse
 import datetime
-import json
 import os
 import platform
-import statistics
-import subprocess
-import sys
-import time
-from pathlib import Path
+
+import harness
+from harness import ratio, threads_report  # noqa: F401  (also used by benchmarks/attention_step.py)
 
 BATCH, TIME, FEATURES, UNITS = 64, 100, 16, 128
-BACKENDS = ("jax", "tensorflow", "torch")
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
-    parser.add_argument("--steps", type=int, default=15, help="timed rounds (median is reported)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed rounds first (compilation)")
-    parser.add_argument(
-        "--threads", type=int, default=None, help="intra-op threads for torch/TF (default: theirs)"
-    )
-    parser.add_argument("--out", type=Path, default=RESULTS / "recurrent_train_step")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
 
 
 # --- contenders: each returns a zero-argument function doing one training step ---------------------
@@ -147,73 +128,23 @@ def contenders(backend):
 
 
 # --- one backend, in this process -------------------------------------------------------------------
-def threads_report(threads):
-    """Sets (if asked) and reports the thread settings of the libraries this process loaded."""
-    report = {"cpu_count": os.cpu_count()}
-    if "torch" in sys.modules:  # loaded by the torch backend (and so measured in this process)
-        import torch
-
-        if threads:
-            torch.set_num_threads(threads)
-        report["torch_num_threads"] = torch.get_num_threads()
-        report["torch_num_interop_threads"] = torch.get_num_interop_threads()
-    if "tensorflow" in sys.modules:
-        import tensorflow as tf
-
-        if threads:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-        report["tf_intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
-        report["tf_inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
-    report["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "")
-    report["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS", "")
-    return report
-
-
 def measure(backend, args):
     import keras
 
     threads = threads_report(args.threads)
     steps = contenders(backend)
-    for _ in range(args.warmup):
-        for step in steps.values():
-            step()
-    times = {name: [] for name in steps}
-    for _ in range(args.steps):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(1000 * (time.perf_counter() - start))
+    times = harness.interleaved_times(steps, args.steps, args.warmup)
     return {
         "backend": backend,
         "keras": keras.__version__,
         "jit_compile": steps["keraseq LSTM"].jit_compile,
         "threads": threads,
-        "median_ms": {name: statistics.median(t) for name, t in times.items()},
+        "median_ms": harness.medians(times),
         "min_ms": {name: min(t) for name, t in times.items()},
     }
 
 
-# --- all backends: one child process each, then the table --------------------------------------------
-def run_child(backend, args):
-    command = [sys.executable, __file__, "--child", "--backends", backend]
-    command += ["--steps", str(args.steps), "--warmup", str(args.warmup)]
-    if args.threads:
-        command += ["--threads", str(args.threads)]
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    if args.threads:
-        env["OMP_NUM_THREADS"] = str(args.threads)
-        if args.threads == 1:  # XLA's CPU runtime has no thread-count flag, only on/off
-            env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode:
-        sys.exit(f"{backend} run failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def ratio(a, b):
-    return f"{a / b:.2f}x" if a and b else "–"
-
-
+# --- the table -----------------------------------------------------------------------------------------
 def markdown(results, args):
     lines = [
         f"One training step (forward, backward, Adam), batch {BATCH}, {TIME} steps, "
@@ -247,30 +178,13 @@ def markdown(results, args):
                 )
                 + ".",
             ]
-    lines += ["", "Threads per backend process:", ""]
-    for result in results:
-        settings = ", ".join(f"{k}={v}" for k, v in result["threads"].items() if v != "")
-        lines.append(
-            f"- {result['backend']} (keras {result['keras']}, jit_compile={result['jit_compile']}): "
-            f"{settings}"
-        )
+    lines += harness.threads_lines(results)
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    if args.child:
-        print(json.dumps(measure(args.backends[0], args)))
-        return
-    results = []
-    for backend in args.backends:
-        print(f"timing on {backend} ...", file=sys.stderr, flush=True)
-        results.append(run_child(backend, args))
-    table = markdown(results, args)
-    print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".md").write_text(table)
-    args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    args = harness.parse_args(__doc__.split("\n\n")[0], "recurrent_train_step", argv)
+    harness.main(__file__, args, measure, markdown)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""What the benchmark scripts share: one process per backend, thread report, interleaved timing.
+
+A script defines `measure(backend, args) -> dict` (run in a child process with `KERAS_BACKEND` set)
+and `markdown(results, args) -> str`, and calls `main(__file__, parse_args(...), measure, markdown)`.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BACKENDS = ("jax", "tensorflow", "torch")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def parse_args(description, name, argv=None, steps=15, warmup=3):
+    """The common options; results go to `benchmarks/results/<name>.md` and `.json` by default."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--steps", type=int, default=steps, help="timed rounds (median is reported)")
+    parser.add_argument("--warmup", type=int, default=warmup, help="untimed rounds first (compilation)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="intra-op threads for torch/TF (default: theirs)"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS / name)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def threads_report(threads):
+    """Sets (if asked) and reports the thread settings of the libraries this process loaded."""
+    report = {"cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2)}
+    if "torch" in sys.modules:  # loaded by the torch backend (and so measured in this process)
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        report["torch_num_threads"] = torch.get_num_threads()
+        report["torch_num_interop_threads"] = torch.get_num_interop_threads()
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        if threads:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+        report["tf_intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
+        report["tf_inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
+    report["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "")
+    report["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS", "")
+    return report
+
+
+def interleaved_times(calls, rounds, warmup):
+    """ms per call of each zero-argument function, timed in rounds of one call each.
+
+    The order is shuffled every round, so that a noisy machine slows every contender alike and no
+    contender always runs right after the same one.
+    """
+    for _ in range(warmup):
+        for call in calls.values():
+            call()
+    times = {name: [] for name in calls}
+    order, shuffler = list(calls), random.Random(0)
+    for _ in range(rounds):
+        shuffler.shuffle(order)
+        for name in order:
+            start = time.perf_counter()
+            calls[name]()
+            times[name].append(1000 * (time.perf_counter() - start))
+    return times
+
+
+def medians(times):
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a and b else "–"
+
+
+def run_child(script, backend, args):
+    """Runs `script --child` for one backend in its own process and returns its JSON result."""
+    command = [sys.executable, script, "--child", "--backends", backend]
+    command += ["--steps", str(args.steps), "--warmup", str(args.warmup)]
+    if args.threads:
+        command += ["--threads", str(args.threads)]
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if args.threads:
+        env["OMP_NUM_THREADS"] = str(args.threads)
+        if args.threads == 1:  # XLA's CPU runtime has no thread-count flag, only on/off
+            env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{backend} run failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def threads_lines(results):
+    """The Markdown list of each backend process's threads, load and `jit_compile`."""
+    lines = ["", "Threads and load (1-minute load average when the process started):", ""]
+    for result in results:
+        settings = ", ".join(f"{k}={v}" for k, v in result["threads"].items() if v != "")
+        lines.append(
+            f"- {result['backend']} (keras {result['keras']}, jit_compile={result['jit_compile']}): "
+            f"{settings}"
+        )
+    return lines
+
+
+def main(script, args, measure, markdown):
+    """In a child: measure one backend and print JSON. Else: one child per backend, then the table."""
+    if args.child:
+        print(json.dumps(measure(args.backends[0], args)))
+        return
+    results = []
+    for backend in args.backends:
+        print(f"timing on {backend} ...", file=sys.stderr, flush=True)
+        results.append(run_child(script, backend, args))
+    table = markdown(results, args)
+    print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text(table)
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
