@@ -17,8 +17,8 @@ class RecurrentLayer(keras.layers.RNN):
 
     The input projection $W_x x_t + b$ does not depend on $h_{t-1}$, so it could leave the loop as
     one large matrix product over the whole sequence. It stays in the step: hoisting it made a
-    training step 1.3x to 3x slower on all three backends (`benchmarks/recurrent_train_step.py`,
-    16 features, 128 units), because the scan then slices, and back-propagates into, a
+    training step 1.1x to 4x slower on all three backends (`benchmarks/recurrent_train_step.py`'s
+    LSTM and GRU, 16 features, 128 units), because the scan then slices, and back-propagates into, a
     `(timesteps, batch, gates * units)` tensor instead of the inputs, which are usually narrower and
     often need no gradient at all.
 
