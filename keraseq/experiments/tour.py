@@ -29,7 +29,7 @@ QUICK = {
     "exploding": dict(length=30, train_steps=60),
     "memory": dict(delays=(5, 20, 50)),
     "highway": dict(delay=20),
-    "speed": dict(lengths=(16, 64, 128), repeats=3, lm_dim=64, lm_steps=150, target_loss=2.8),
+    "speed": dict(lengths=(16, 64, 128), repeats=5, lm_dim=64, lm_steps=150, target_loss=2.8),
     "range": dict(length=48, distances=(1, 6, 24, 47)),
     "scaling": dict(dims=(16, 48), steps=120),
 }
