@@ -67,6 +67,14 @@ def table(header_rows):
     display(Markdown(experiments.markdown_table(*header_rows)))
 
 
+def recall_summary(result, x_key):
+    """Each model's accuracies, longest distance recalled and first distance at chance."""
+    for kind, values in result["accuracy"].items():
+        print(f"{kind:>11}: accuracy {', '.join(f'{a:.2f}' for a in values)} at {x_key} "
+              f"{result[x_key]}; longest recalled {result['longest_recalled'][kind]}, at chance "
+              f"from {result['chance_at'][kind]}")
+
+
 # %% [markdown]
 # ## 1. The RNN's gradient vanishes
 #
@@ -120,9 +128,7 @@ for name, biggest in x["max_update"].items():
 figure("memory")
 m = E["memory"]
 print(f"budget: {m['budget']}; chance {m['chance']:.2f}, chance band up to {m['chance_band']:.3f}")
-for kind, values in m["accuracy"].items():
-    print(f"{kind:>11}: accuracy {', '.join(f'{a:.2f}' for a in values)} at delays {m['delay']}; "
-          f"longest recalled {m['longest_recalled'][kind]}, at chance from {m['chance_at'][kind]}")
+recall_summary(m, "delay")
 
 # %% [markdown]
 # ## 4. The LSTM's cell state is a highway
@@ -183,10 +189,8 @@ for kind, lm in s["lm"].items():
 
 # %%
 figure("range")
-r = E["range"]
-for kind, values in r["accuracy"].items():
-    print(f"{kind:>11}: accuracy {', '.join(f'{a:.2f}' for a in values)} at distances {r['distance']} "
-          f"(length {r['length']})")
+print(f"every sequence {E['range']['length']} steps long")
+recall_summary(E["range"], "distance")
 
 # %% [markdown]
 # ## 7. Scalability
