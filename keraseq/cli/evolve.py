@@ -20,7 +20,7 @@ def add_parser(sub):
                         help="run only these: vanishing,exploding,memory,highway,speed,range,scaling")
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                         help=f"where results.json and the figures go (default ./{DEFAULT_OUT})")
-    parser.add_argument("--width", type=int, help="width of every model (default 32 quick, 64 full)")
+    parser.add_argument("--width", type=int, help="width of every model but the scaling sweep's (default 32 quick, 64 full)")
     parser.add_argument("--steps", type=int, help="training steps of every run (default per mode)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)

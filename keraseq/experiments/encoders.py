@@ -51,13 +51,13 @@ class CausalTransformerEncoder(keras.layers.Layer):
         return {**super().get_config(), "width": self.width, "num_heads": self.num_heads}
 
 
-def sequence_encoder(kind, width, **kwargs):
-    """The encoder `kind` (one of `KINDS`) of width `width`; `kwargs` go to the recurrent layer."""
+def sequence_encoder(kind, width):
+    """The encoder `kind` (one of `KINDS`) of width `width`, with its default initializers."""
     if kind == "transformer":
         return CausalTransformerEncoder(width)
     if kind not in RECURRENT:
         raise ValueError(f"unknown model {kind!r}: expected one of {', '.join(KINDS)}")
-    return RECURRENT[kind](width, **kwargs)
+    return RECURRENT[kind](width)
 
 
 def check_kinds(kinds):

@@ -13,7 +13,7 @@ import keras
 
 from keraseq import files
 from keraseq.experiments import (
-    exploding, highway, long_range, memory, scaling, speed, tables, vanishing,
+    exploding, highway, language, long_range, memory, scaling, speed, tables, vanishing,
 )
 from keraseq.experiments.recall import RecallBudget
 
@@ -103,7 +103,7 @@ def run_tour(only=None, full=False, width=None, steps=None, out=None, verbose=1)
         if name in USES_BUDGET:
             kwargs["budget"] = RecallBudget(**chosen["budget"])
         if name in ("speed", "scaling"):
-            data = data or language_data()
+            data = data or language.load_lm_data()
             kwargs["data"] = data
         if verbose:
             print(f"\n== {name}: {EXPERIMENTS[name].__doc__.splitlines()[0]}")
@@ -117,12 +117,6 @@ def run_tour(only=None, full=False, width=None, steps=None, out=None, verbose=1)
             results["figures"][name] = f"{name}.png"
             write_results(results, out)
     return results
-
-
-def language_data():
-    from keraseq.experiments.language import load_lm_data
-
-    return load_lm_data()
 
 
 def prepare_out(out):
