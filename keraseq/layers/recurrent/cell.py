@@ -29,6 +29,10 @@ class RecurrentCell(keras.layers.Layer):
     `step(xw_t, states, h_mask)`, the recurrence given the already projected input
     $W_x x_t + b$. `call` does one whole step: project, then `step`. The keraseq loop layers call
     `project_inputs` and `step` at each time step, and draw the dropout masks once per sequence.
+
+    In a plain `keras.layers.RNN(cell)`, `call` draws new dropout masks at every step, and on JAX a
+    compiled `fit` with dropout > 0 fails (the seed generator's update leaks out of the scan's
+    trace: Keras's own cells avoid it with a private mixin). Use the keraseq layers for dropout.
     """
 
     gates = 1
