@@ -37,7 +37,12 @@ class FeedForward(keras.layers.Layer):
     """
 
     def __init__(
-        self, intermediate_dim, activation="relu", kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs
+        self,
+        intermediate_dim,
+        activation="relu",
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.intermediate_dim = validation.positive_int("intermediate_dim", intermediate_dim)
@@ -46,18 +51,26 @@ class FeedForward(keras.layers.Layer):
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.supports_masking = True
 
+    def _dense_weights(self, name, fan_in, fan_out):
+        kernel = self.add_weight(
+            shape=(fan_in, fan_out), name=f"{name}_kernel", initializer=self.kernel_initializer
+        )
+        bias = self.add_weight(shape=(fan_out,), name=f"{name}_bias", initializer=self.bias_initializer)
+        return kernel, bias
+
     def build(self, input_shape):
         width = input_shape[-1]
-        shapes = {"intermediate": (width, self.intermediate_dim), "output": (self.intermediate_dim, width)}
-        for name, (fan_in, fan_out) in shapes.items():
-            kernel = self.add_weight(shape=(fan_in, fan_out), name=f"{name}_kernel", initializer=self.kernel_initializer)
-            bias = self.add_weight(shape=(fan_out,), name=f"{name}_bias", initializer=self.bias_initializer)
-            setattr(self, f"{name}_kernel", kernel)
-            setattr(self, f"{name}_bias", bias)
+        self.intermediate_kernel, self.intermediate_bias = self._dense_weights(
+            "intermediate", width, self.intermediate_dim
+        )  # W_1 (d, intermediate_dim), b_1
+        self.output_kernel, self.output_bias = self._dense_weights(
+            "output", self.intermediate_dim, width
+        )  # W_2 (intermediate_dim, d), b_2
 
     def call(self, inputs):
-        hidden = self.activation(ops.matmul(inputs, self.intermediate_kernel) + self.intermediate_bias)  # φ(x W_1 + b_1)
-        return ops.matmul(hidden, self.output_kernel) + self.output_bias  # FFN(x) = φ(x W_1 + b_1) W_2 + b_2
+        hidden = ops.matmul(inputs, self.intermediate_kernel) + self.intermediate_bias
+        hidden = self.activation(hidden)  # φ(x W_1 + b_1), (..., intermediate_dim)
+        return ops.matmul(hidden, self.output_kernel) + self.output_bias  # φ(x W_1 + b_1) W_2 + b_2
 
     def compute_output_shape(self, input_shape):
         return input_shape

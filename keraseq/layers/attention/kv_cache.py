@@ -28,10 +28,9 @@ def write_kv_cache(cache, cache_update_index, key, value):
         `(keys, values, new_cache)`: all the cached keys and values `(batch, max_length, num_heads,
         head_dim)` after the write, and the new cache.
     """
-    start = [0, cache_update_index, 0, 0]
-    keys = ops.slice_update(cache[:, 0, ...], start, key)  # (B, max_length, heads, head_dim)
-    values = ops.slice_update(cache[:, 1, ...], start, value)  # (B, max_length, heads, head_dim)
-    return keys, values, ops.stack((keys, values), axis=1)  # (B, 2, max_length, heads, head_dim)
+    update = ops.stack((key, value), axis=1)  # only the new positions, (B, 2, T, heads, head_dim)
+    cache = ops.slice_update(cache, [0, 0, cache_update_index, 0, 0], update)  # one write, one copy at most
+    return cache[:, 0, ...], cache[:, 1, ...], cache  # keys, values: (B, max_length, heads, head_dim)
 
 
 def check_cache_shape(cache, num_heads, head_dim):

@@ -111,16 +111,21 @@ class MultiHeadAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         self.num_heads = validation.positive_int("num_heads", num_heads)
         self.key_dim = validation.positive_int("key_dim", key_dim)
-        self.value_dim = key_dim if value_dim is None else validation.positive_int("value_dim", value_dim)
+        if value_dim is not None:
+            validation.positive_int("value_dim", value_dim)
+        self.value_dim = key_dim if value_dim is None else value_dim
         self.dropout = validation.rate("dropout", dropout)
         self.use_bias = use_bias
         if isinstance(output_shape, (list, tuple)):
             if len(output_shape) != 1:
                 raise ValueError(
-                    f"`output_shape` must be an int or a 1-tuple (the output width), got {output_shape!r}."
+                    "`output_shape` must be an int or a 1-tuple (the output width), "
+                    f"got {output_shape!r}."
                 )
             output_shape = output_shape[0]
-        self.output_dim = None if output_shape is None else validation.positive_int("output_shape", output_shape)
+        if output_shape is not None:
+            validation.positive_int("output_shape", output_shape)
+        self.output_dim = output_shape
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
@@ -204,14 +209,17 @@ class MultiHeadAttention(keras.layers.Layer):
         start_index = 0
         if cache is None:
             if cache_update_index is not None:
-                raise ValueError("`cache_update_index` is only meaningful with a `cache`, got `cache=None`.")
+                raise ValueError(
+                    "`cache_update_index` is only meaningful with a `cache`, got `cache=None`."
+                )
             k = self.project(key, self.key_kernel, self.key_bias)  # (B, S, heads, key_dim)
             v = self.project(value, self.value_kernel, self.value_bias)  # (B, S, heads, value_dim)
         else:
             if self.value_dim != self.key_dim:
                 raise ValueError(
                     "A KV cache stores keys and values in one tensor, so it needs "
-                    f"`value_dim == key_dim`, got value_dim={self.value_dim}, key_dim={self.key_dim}."
+                    f"`value_dim == key_dim`, got value_dim={self.value_dim}, "
+                    f"key_dim={self.key_dim}."
                 )
             kv_cache.check_cache_shape(cache, self.num_heads, self.key_dim)
             if cache_update_index is None:
@@ -234,9 +242,10 @@ class MultiHeadAttention(keras.layers.Layer):
                 attention_mask, causal_mask(ops.shape(q)[1], ops.shape(k)[1], start_index)
             )
         dropout_rate = self.dropout if training else 0.0
-        if self.fused and self.value_dim == self.key_dim and not return_attention_scores and not dropout_rate:
-            heads = self.fused_attention(q, k, v, None if causal_only else attention_mask, causal_only)
-            weights = None
+        fusable = self.fused and self.value_dim == self.key_dim
+        if fusable and not return_attention_scores and not dropout_rate:
+            mask = None if causal_only else attention_mask
+            heads, weights = self.fused_attention(q, k, v, mask, is_causal=causal_only), None
         else:
             heads, weights = scaled_dot_product_attention(
                 ops.transpose(q, (0, 2, 1, 3)),  # (B, heads, T, key_dim)
@@ -250,8 +259,12 @@ class MultiHeadAttention(keras.layers.Layer):
         outputs = ops.einsum("bthd,hdo->bto", heads, self.output_kernel)  # Σ_h head_h W^O_h, (B, T, out)
         if self.output_bias is not None:
             outputs = outputs + self.output_bias  # Y = [head_1..head_H] W^O + b^O
-        results = (outputs,) + ((weights,) if return_attention_scores else ()) + (() if cache is None else (cache,))
-        return results[0] if len(results) == 1 else results
+        results = [outputs]
+        if return_attention_scores:
+            results.append(weights)
+        if cache is not None:
+            results.append(cache)
+        return results[0] if len(results) == 1 else tuple(results)
 
     def fused_attention(self, q, k, v, mask, is_causal=False):
         """`keras.ops.dot_product_attention` on `(B, T, heads, dim)`; fully masked queries give 0."""
@@ -281,7 +294,8 @@ class MultiHeadAttention(keras.layers.Layer):
     ):
         key_length = value.shape[1] if cache is None else cache.shape[2]  # S
         if attention_mask is not None:
-            check_broadcastable(attention_mask.shape, (query.shape[0], query.shape[1], key_length), "attention_mask")
+            scores_shape = (query.shape[0], query.shape[1], key_length)  # (B, T, S)
+            check_broadcastable(attention_mask.shape, scores_shape, "attention_mask")
         masks = [attention_mask]
         if query_mask is not None:
             masks.append(ops.expand_dims(query_mask, -1))  # a padding query sees nothing, (B, T, 1)
@@ -306,9 +320,11 @@ class MultiHeadAttention(keras.layers.Layer):
     ):
         batch, query_length = query.shape[0], query.shape[1]
         key_length = value.shape[1] if cache is None else cache.shape[2]
-        specs = [keras.KerasTensor((batch, query_length, self.output_dim or query.shape[-1]), self.compute_dtype)]
+        output_dim = self.output_dim or query.shape[-1]
+        specs = [keras.KerasTensor((batch, query_length, output_dim), self.compute_dtype)]
         if return_attention_scores:
-            specs.append(keras.KerasTensor((batch, self.num_heads, query_length, key_length), self.compute_dtype))
+            weights_shape = (batch, self.num_heads, query_length, key_length)
+            specs.append(keras.KerasTensor(weights_shape, self.compute_dtype))
         if cache is not None:
             specs.append(keras.KerasTensor(cache.shape, self.compute_dtype))
         return specs[0] if len(specs) == 1 else tuple(specs)

@@ -59,7 +59,8 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         width = ops.shape(inputs)[-1]
         positions = ops.cast(positions_of(inputs, start_index), self.compute_dtype)  # p, (T,)
         pair = ops.cast(2 * (ops.arange(width) // 2), self.compute_dtype)  # 2i for features 2i, 2i+1
-        inverse_wavelength = ops.power(1.0 / self.max_wavelength, pair / ops.cast(width, self.compute_dtype))
+        exponent = pair / ops.cast(width, self.compute_dtype)  # 2i/d
+        inverse_wavelength = ops.power(1.0 / self.max_wavelength, exponent)  # 1 / λ^{2i/d}, (d,)
         angles = ops.expand_dims(positions, -1) * inverse_wavelength  # p / λ^{2i/d}, (T, d)
         is_odd = ops.arange(width) % 2 == 1
         encoding = ops.where(is_odd, ops.cos(angles), ops.sin(angles))  # PE: sin on 2i, cos on 2i+1
@@ -106,7 +107,9 @@ class PositionEmbedding(keras.layers.Layer):
 
     def build(self, input_shape):
         self.embeddings = self.add_weight(
-            shape=(self.sequence_length, input_shape[-1]), name="embeddings", initializer=self.initializer
+            shape=(self.sequence_length, input_shape[-1]),
+            name="embeddings",
+            initializer=self.initializer,
         )
 
     def call(self, inputs, start_index=0):
@@ -174,12 +177,16 @@ class RotaryEmbedding(keras.layers.Layer):
     def call(self, inputs, start_index=0):
         width = inputs.shape[-1]
         if width is not None and width % 2:
-            raise ValueError(f"RotaryEmbedding rotates feature pairs: the last dimension must be even, got {width}.")
+            raise ValueError(
+                "RotaryEmbedding rotates feature pairs: the last dimension must be even, "
+                f"got {width}."
+            )
         half = ops.arange(0, width, 2, dtype="float32") / width  # 2i/d, (d/2,)
         theta = ops.power(float(self.max_wavelength), -half) / self.scaling_factor  # θ_i = λ^{-2i/d}/s
         angles = ops.expand_dims(positions_of(inputs, start_index), -1) * theta  # p θ_i, (T, d/2)
         angles = ops.concatenate([angles, angles], axis=-1)  # θ over both halves, (T, d)
-        angles = ops.reshape(angles, (1, -1) + (1,) * (len(inputs.shape) - 3) + (width,))  # (1, T, ..., d)
+        middle_axes = (1,) * (len(inputs.shape) - 3)  # e.g. the heads axis
+        angles = ops.reshape(angles, (1, -1, *middle_axes, width))  # (1, T, ..., d)
         cos = ops.cast(ops.cos(angles), self.compute_dtype)
         sin = ops.cast(ops.sin(angles), self.compute_dtype)
         x1, x2 = ops.split(inputs, 2, axis=-1)

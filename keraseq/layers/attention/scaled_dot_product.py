@@ -61,7 +61,8 @@ def scaled_dot_product_attention(
     ```
     """
     query, key, value = (ops.convert_to_tensor(x) for x in (query, key, value))
-    if query.shape[-1] is not None and key.shape[-1] is not None and query.shape[-1] != key.shape[-1]:
+    d_k, key_width = query.shape[-1], key.shape[-1]
+    if d_k is not None and key_width is not None and d_k != key_width:
         raise ValueError(
             "`query` and `key` must have the same last dimension d_k (Q K^T needs it), got "
             f"query shape {tuple(query.shape)} and key shape {tuple(key.shape)}."

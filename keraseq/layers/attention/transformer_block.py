@@ -133,15 +133,23 @@ class TransformerBlock(keras.layers.Layer):
         )
         self.self_attention.build(input_shape, input_shape)
         self.self_attention_layer_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="self_attention_layer_norm"
+            epsilon=self.layer_norm_epsilon,
+            dtype=self.dtype_policy,
+            name="self_attention_layer_norm",
         )
         self.self_attention_layer_norm.build(input_shape)
         self.feed_forward = FeedForward(
-            self.intermediate_dim, self.activation, dtype=self.dtype_policy, name="feed_forward", **initializers
+            self.intermediate_dim,
+            self.activation,
+            dtype=self.dtype_policy,
+            name="feed_forward",
+            **initializers,
         )
         self.feed_forward.build(input_shape)
         self.feed_forward_layer_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="feed_forward_layer_norm"
+            epsilon=self.layer_norm_epsilon,
+            dtype=self.dtype_policy,
+            name="feed_forward_layer_norm",
         )
         self.feed_forward_layer_norm.build(input_shape)
 
@@ -163,9 +171,11 @@ class TransformerBlock(keras.layers.Layer):
     ):
         key_length = inputs.shape[1] if cache is None else cache.shape[2]  # S
         if attention_mask is not None:
-            check_broadcastable(attention_mask.shape, (inputs.shape[0], inputs.shape[1], key_length), "attention_mask")
+            scores_shape = (inputs.shape[0], inputs.shape[1], key_length)  # (B, T, S)
+            check_broadcastable(attention_mask.shape, scores_shape, "attention_mask")
         if mask is not None and cache is None:
-            attention_mask = combine_masks(attention_mask, ops.expand_dims(mask, 1))  # padding keys, (B, 1, S)
+            padding_keys = ops.expand_dims(mask, 1)  # nobody sees a padding key, (B, 1, S)
+            attention_mask = combine_masks(attention_mask, padding_keys)
 
         x = inputs
         ln_x = self.self_attention_layer_norm(x) if self.normalize_first else x
@@ -179,7 +189,8 @@ class TransformerBlock(keras.layers.Layer):
             cache=cache,
             cache_update_index=cache_update_index,
         )
-        attended, *extras = attended if isinstance(attended, tuple) else (attended,)  # extras: weights, cache
+        # The attention output, then (if asked for) its weights and the new cache.
+        attended, *extras = attended if isinstance(attended, tuple) else (attended,)
         h = x + self.residual_dropout(attended, training)  # x + MHA(·)
         if not self.normalize_first:
             h = self.self_attention_layer_norm(h)  # h = LN_1(x + MHA(x))
