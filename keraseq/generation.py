@@ -97,3 +97,31 @@ def generate(model, tokenizer, prompt, max_new_tokens, temperature=1.0, top_k=No
         if on_token is not None:
             on_token(piece)
     return "".join(pieces)
+
+
+def greedy_by_recomputing(model, tokenizer, prompt, max_new_tokens):
+    """Greedy decoding the slow way: the whole context is read again for every new token.
+
+    The reference that the cached decoding of `generate(..., temperature=0)` must equal, token for
+    token. The window (the last `sequence_length` tokens for a `MiniGPT`) is right-padded to one
+    fixed length so that the compiled `predict_on_batch` serves every step; a causal model's
+    logits at the last real token cannot see the padding.
+
+    Args:
+        model: A `MiniGPT` (its context is `model.sequence_length`) or any causal model.
+        tokenizer: The model's tokenizer.
+        prompt: The text to continue, non-empty.
+        max_new_tokens: How many tokens to add.
+
+    Returns:
+        The generated text, without the prompt.
+    """
+    ids = list(tokenizer.tokenize(prompt))
+    length = getattr(model, "sequence_length", len(ids) + max_new_tokens)
+    for _ in range(max_new_tokens):
+        window = ids[-length:]
+        padded = np.zeros((1, length), "int32")
+        padded[0, : len(window)] = window  # (1, length)
+        logits = keras.ops.convert_to_numpy(model.predict_on_batch(padded))  # (1, length, vocab)
+        ids.append(int(np.argmax(logits[0, len(window) - 1])))
+    return tokenizer.detokenize(ids[len(prompt) :])

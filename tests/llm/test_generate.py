@@ -2,32 +2,15 @@
 
 import numpy as np
 import pytest
-from conftest import to_numpy
 
 import keraseq
 from keraseq.data import CharTokenizer
-from keraseq.generation import sample
+from keraseq.generation import greedy_by_recomputing, sample
 from keraseq.models import MiniGPT, RecurrentLM
 
 TEXT = "the quick brown fox jumps over the lazy dog. "
 TOKENIZER = CharTokenizer.from_text(TEXT)
 V = TOKENIZER.vocabulary_size()
-
-
-def greedy_by_recomputing(model, prompt, n, context):
-    """The reference: read the whole context (its last `context` tokens) again for every token.
-
-    The window is right-padded to a fixed length, so that it is one shape for every token (one
-    compilation); a causal model's logits at the last real token do not see the padding.
-    """
-    ids = list(TOKENIZER.tokenize(prompt))
-    for _ in range(n):
-        window = ids[-context:]
-        padded = np.zeros((1, context), "int32")
-        padded[0, : len(window)] = window  # (1, context)
-        logits = model.predict_on_batch(padded)  # compiled once: one shape
-        ids.append(int(np.argmax(to_numpy(logits)[0, len(window) - 1])))
-    return TOKENIZER.detokenize(ids[len(prompt):])
 
 
 def test_gpt_greedy_with_cache_equals_recomputing_past_the_context():
@@ -36,7 +19,7 @@ def test_gpt_greedy_with_cache_equals_recomputing_past_the_context():
     prompt = "the quick"  # 9 tokens, then 10 new ones: the window slides after 3
     streamed = []
     text = keraseq.generate(model, TOKENIZER, prompt, 10, temperature=0, on_token=streamed.append)
-    assert text == greedy_by_recomputing(model, prompt, 10, context=12)
+    assert text == greedy_by_recomputing(model, TOKENIZER, prompt, 10)
     assert streamed == list(text)
 
 
@@ -44,7 +27,7 @@ def test_gpt_greedy_with_cache_equals_recomputing_past_the_context():
 def test_recurrent_greedy_with_state_equals_recomputing(cell):
     model = RecurrentLM(cell, V, hidden_dim=16, num_layers=2)
     text = keraseq.generate(model, TOKENIZER, "over the", 12, temperature=0)
-    assert text == greedy_by_recomputing(model, "over the", 12, context=20)
+    assert text == greedy_by_recomputing(model, TOKENIZER, "over the", 12)
 
 
 def test_sampling_is_seeded_and_top_k_1_is_greedy():
