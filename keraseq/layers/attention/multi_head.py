@@ -233,19 +233,20 @@ class MultiHeadAttention(keras.layers.Layer):
                 )
                 start_index = cache_update_index
 
-        # Only a causal mask on a whole sequence: the fused kernel builds it itself.
-        causal_only = use_causal_mask and attention_mask is None and cache is None
+        dropout_rate = self.dropout if training else 0.0
+        fusable = self.fused and self.value_dim == self.key_dim
+        use_fused = fusable and not return_attention_scores and not dropout_rate
+        # Only a causal mask on a whole sequence: the fused kernel applies it without building it.
+        fused_causal = use_fused and use_causal_mask and attention_mask is None and cache is None
         if attention_mask is not None and len(attention_mask.shape) == 3:
             attention_mask = ops.expand_dims(attention_mask, 1)  # one mask for all heads, (B, 1, T, S)
-        if use_causal_mask:
+        if use_causal_mask and not fused_causal:
             attention_mask = combine_masks(
                 attention_mask, causal_mask(ops.shape(q)[1], ops.shape(k)[1], start_index)
             )
-        dropout_rate = self.dropout if training else 0.0
-        fusable = self.fused and self.value_dim == self.key_dim
-        if fusable and not return_attention_scores and not dropout_rate:
-            mask = None if causal_only else attention_mask
-            heads, weights = self.fused_attention(q, k, v, mask, is_causal=causal_only), None
+        if use_fused:
+            heads = self.fused_attention(q, k, v, attention_mask, is_causal=fused_causal)
+            weights = None
         else:
             heads, weights = scaled_dot_product_attention(
                 ops.transpose(q, (0, 2, 1, 3)),  # (B, heads, T, key_dim)
