@@ -75,8 +75,9 @@ def page_report(driver, url, ready_script="return document.readyState === 'compl
         if message["method"] == "Network.requestWillBeSent":
             urls[params["requestId"]] = params["request"]["url"]
             report.requests.append(params["request"]["url"])
-        elif message["method"] == "Network.loadingFailed":
-            report.failures.append(f"{urls.get(params['requestId'])}: {params.get('errorText')}")
+        elif message["method"] == "Network.loadingFailed" and params["requestId"] in urls:
+            # (a failure of a request this page did not make belongs to the browser's start-up)
+            report.failures.append(f"{urls[params['requestId']]}: {params.get('errorText')}")
         elif message["method"] == "Network.responseReceived" and params["response"]["status"] >= 400:
             report.failures.append(f"{params['response']['url']}: HTTP {params['response']['status']}")
     return report
