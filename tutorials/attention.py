@@ -1,0 +1,186 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Attention
+#
+# A recurrent network squeezes everything it has read into one state $h_t$. Attention (Bahdanau et
+# al., 2015; Vaswani et al., 2017) lets every position look directly at every other one and take a
+# weighted average of what it finds. Each position emits a query $q$, a key $k$ and a value $v$;
+# position $i$ weighs position $j$ by how well $q_i$ matches $k_j$:
+#
+# $$\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V.$$
+#
+# The scores $QK^\top$ are divided by $\sqrt{d_k}$ so that their spread does not grow with the
+# key size (with unit-variance entries a dot product of $d_k$ terms has variance $d_k$), which would
+# push the softmax into saturation. Each row of $A = \operatorname{softmax}(\cdot)$ sums to 1: a
+# distribution over the positions to read from.
+
+# %%
+import os
+
+# Pick the backend before Keras is imported: "jax", "tensorflow" or "torch". Everything below
+# runs unchanged on each of them.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import inspect
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+import keraseq
+from keraseq.data.corpus import python_docs
+from keraseq.layers import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from keraseq.tutorial import start
+
+QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) trains for a few steps only
+
+# %% [markdown]
+# ## The equation, in code
+#
+# `keraseq.layers.scaled_dot_product_attention` works on the last two axes, so the same code
+# serves one sequence, a batch, or a batch of heads. Masked positions get a large negative score
+# before the softmax and a weight of exactly 0 after it, so a query that may look at nothing gets
+# zeros rather than NaN. The package's own code, printed from the installed source:
+
+# %%
+print(inspect.getsource(scaled_dot_product_attention))
+
+# %% [markdown]
+# Keras ships a fused version, `keras.ops.dot_product_attention`, which takes its inputs as
+# `(batch, positions, heads, size)`. The two agree:
+
+# %%
+q, k, v = (rng.normal(size=(2, 4, 10, 16)).astype("float32") for _ in range(3))  # (B, heads, T, d)
+ours, weights = scaled_dot_product_attention(q, k, v, is_causal=True)
+to_bthd = lambda t: np.swapaxes(keras.ops.convert_to_numpy(t), 1, 2)  # (B, T, heads, d)
+fused = keras.ops.dot_product_attention(to_bthd(q), to_bthd(k), to_bthd(v), is_causal=True)
+diff = np.max(np.abs(to_bthd(ours) - keras.ops.convert_to_numpy(fused)))
+print(f"max |keraseq - keras.ops.dot_product_attention| = {diff:.2e}")
+assert diff < 1e-5
+print("rows sum to 1:", np.allclose(keras.ops.convert_to_numpy(weights).sum(-1), 1, atol=1e-5))
+
+# %% [markdown]
+# ## Masks
+#
+# A decoder must not read the future: position $i$ may only look at $j \le i$. The causal mask is
+# the lower triangle $M_{ij} = [i \ge j]$, built from `arange` and a comparison (so it also works
+# with a traced length under `jax.jit`). A padding mask hides the padding keys. Masks combine by
+# logical AND: a position is read only if every mask allows it.
+
+# %%
+print(inspect.getsource(causal_mask))
+
+padding = np.array([True] * 6 + [False] * 2)  # the last two tokens are padding
+combined = keras.ops.convert_to_numpy(causal_mask(8, 8)) & padding[None, :]
+fig, axes = plt.subplots(1, 3, figsize=(9, 3))
+for ax, mask, title in zip(
+    axes,
+    [keras.ops.convert_to_numpy(causal_mask(8, 8)), np.broadcast_to(padding, (8, 8)), combined],
+    ["causal: j ≤ i", "padding: keys 6, 7 hidden", "causal AND padding"],
+):
+    ax.imshow(mask, cmap="Blues", vmin=0, vmax=1)
+    ax.set_title(title)
+    ax.set_xlabel("key position j")
+axes[0].set_ylabel("query position i")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Multi-head attention
+#
+# One attention computes one weighting. Multi-head attention runs $H$ of them side by side, each in
+# its own learned subspace of size $d_k$, and mixes their outputs back:
+#
+# $$\text{head}_h = \operatorname{Attention}(X W^Q_h, X W^K_h, X W^V_h), \qquad
+# Y = [\text{head}_1, \dots, \text{head}_H]\, W^O.$$
+#
+# `keraseq.layers.MultiHeadAttention` stores $W^Q, W^K, W^V$ as `(features, heads, d_k)` and $W^O$
+# as `(heads, d_v, features)`, exactly as `keras.layers.MultiHeadAttention` does, so the weights of
+# one fit the other. Its equations:
+
+# %%
+print(inspect.getsource(MultiHeadAttention.attend))
+
+# %%
+x = rng.normal(size=(2, 12, 32)).astype("float32")
+ours, builtin = MultiHeadAttention(num_heads=4, key_dim=8), keras.layers.MultiHeadAttention(num_heads=4, key_dim=8)
+ours(x, x), builtin(x, x)
+ours.set_weights(builtin.get_weights())
+y, scores = ours(x, x, use_causal_mask=True, return_attention_scores=True)
+y_ref, scores_ref = builtin(x, x, use_causal_mask=True, return_attention_scores=True)
+for name, a, b in [("outputs", y, y_ref), ("attention weights", scores, scores_ref)]:
+    diff = np.max(np.abs(keras.ops.convert_to_numpy(a) - keras.ops.convert_to_numpy(b)))
+    print(f"{name}: max |keraseq - keras| = {diff:.2e}")
+    assert diff < 1e-5
+
+# %% [markdown]
+# ## What the heads look at, on a real sentence
+#
+# Random weights attend at random. To see meaningful patterns we train a one-block character-level
+# language model (token embedding + learned positions + one causal `TransformerBlock` + a softmax
+# over characters) to predict the next character of English text: the Python documentation that
+# ships with every CPython. Then we run it on a sentence and draw each head's weights $A$: row $i$
+# is the distribution over the characters that character $i$ reads.
+
+# %%
+text = python_docs()
+chars = sorted(set(text))
+index = {c: i for i, c in enumerate(chars)}
+ids = np.array([index[c] for c in text], dtype="int32")
+CONTEXT, WIDTH, HEADS = 48, 64, 4
+
+
+def batch(size):
+    starts = rng.integers(0, len(ids) - CONTEXT - 1, size=size)
+    window = np.stack([ids[s : s + CONTEXT + 1] for s in starts])
+    return window[:, :-1], window[:, 1:]
+
+
+tokens = keras.Input((CONTEXT,), dtype="int32")
+h = keras.layers.Embedding(len(chars), WIDTH)(tokens)
+h = h + keraseq.layers.PositionEmbedding(CONTEXT)(h)
+block = keraseq.layers.TransformerBlock(HEADS, 4 * WIDTH, normalize_first=True)
+h = block(h)
+model = keras.Model(tokens, keras.layers.Dense(len(chars))(keras.layers.LayerNormalization()(h)))
+model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+steps = 20 if QUICK else 1500
+losses = [float(model.train_on_batch(*batch(64))) for _ in range(steps)]
+print(f"next-character loss: {losses[0]:.2f} at the start, {np.mean(losses[-20:]):.2f} after {steps} steps "
+      f"(uniform guessing: {np.log(len(chars)):.2f})")
+
+# %%
+sentence = "The for statement iterates over the items of any"[:CONTEXT].ljust(CONTEXT)
+x = np.array([[index.get(c, 0) for c in sentence]], dtype="int32")
+# The block's input, then its attention weights (B, heads, T, T):
+embed_model = keras.Model(tokens, block.input)
+_, attention_weights = block(embed_model(x), return_attention_scores=True)
+attention_weights = keras.ops.convert_to_numpy(attention_weights)[0]
+
+fig, axes = plt.subplots(1, HEADS, figsize=(4 * HEADS, 4.4))
+for head, ax in enumerate(axes):
+    ax.imshow(attention_weights[head], cmap="viridis")
+    ax.set_xticks(range(CONTEXT), list(sentence), fontsize=6)
+    ax.set_yticks(range(CONTEXT), list(sentence), fontsize=6)
+    ax.set_title(f"head {head}")
+axes[0].set_ylabel("query (reading) character")
+fig.supxlabel("key (read) character")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The upper triangle is empty: the causal mask at work. After training, heads specialise: some
+# read the previous one or two characters (a bright line just below the diagonal, what an $n$-gram
+# model would use), others spread over the current word or jump back to the spaces that start
+# words. In quick mode the model has barely trained and the patterns are faint.
+#
+# The next page, [the Transformer](transformer.py), puts attention in a block with positions, a
+# feed-forward network, residual connections and layer normalization, and decodes with a KV cache.
