@@ -5,7 +5,7 @@ from pathlib import Path
 
 import keras
 
-from keraseq import checkpoint
+from keraseq import checkpoint, files
 
 METRICS_HEADER = "step,train_loss,val_loss,tokens_per_second\n"
 
@@ -50,6 +50,4 @@ class TrainingLog(keras.callbacks.Callback):
 
 def start_metrics(directory):
     """Creates an empty metrics.csv (header only) in a new run's directory."""
-    from keraseq import files
-
     files.write_text(Path(directory) / checkpoint.METRICS_FILE, METRICS_HEADER)
