@@ -76,9 +76,11 @@ class TransformerBlock(keras.layers.Layer):
 
     ```python
     block = keraseq.layers.TransformerBlock(num_heads=4, intermediate_dim=256, normalize_first=True)
-    y = block(np.random.rand(2, 10, 64).astype("float32"))              # causal, (2, 10, 64)
-    cache = keraseq.layers.attention.empty_kv_cache(2, 10, 4, 16)
-    y0, cache = block(x[:, :1], cache=cache, cache_update_index=0)       # one token at a time
+    x = np.random.rand(2, 10, 64).astype("float32")
+    y = block(x)                                              # causal, (2, 10, 64)
+    cache = keraseq.layers.empty_kv_cache(2, 10, 4, 16)       # (batch, 2, max_length, heads, 64 // 4)
+    for t in range(10):                                       # one token at a time: y_t == y[:, t]
+        y_t, cache = block(x[:, t : t + 1], cache=cache, cache_update_index=t)
     ```
     """
 
