@@ -38,15 +38,16 @@ def assert_same_predictions_on_other_backends(model, inputs, tmp_path, atol=ATOL
     arrays = inputs if isinstance(inputs, dict) else {"x": inputs}
     np.savez(tmp_path / "inputs.npz", **arrays)
     np.save(tmp_path / "expected.npy", keras.ops.convert_to_numpy(model.predict(inputs, verbose=0)))
-    for backend in BACKENDS:
-        if backend == BACKEND:
-            continue
-        run = subprocess.run(
-            [sys.executable, "-c", LOAD_AND_COMPARE, str(model_path), str(tmp_path / "inputs.npz"),
-             str(tmp_path / "expected.npy"), str(atol)],
-            env={**os.environ, "KERAS_BACKEND": backend},
-            capture_output=True,
-            text=True,
-            timeout=300,
+    script = [sys.executable, "-c", LOAD_AND_COMPARE, str(model_path), str(tmp_path / "inputs.npz"),
+              str(tmp_path / "expected.npy"), str(atol)]
+    runs = {  # the other backends load in parallel
+        backend: subprocess.Popen(
+            script, env={**os.environ, "KERAS_BACKEND": backend},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        assert run.returncode == 0, f"saved under {BACKEND}, loaded under {backend}:\n{run.stdout}\n{run.stderr[-3000:]}"
+        for backend in BACKENDS
+        if backend != BACKEND
+    }
+    for backend, run in runs.items():
+        stdout, stderr = run.communicate(timeout=300)
+        assert run.returncode == 0, f"saved under {BACKEND}, loaded under {backend}:\n{stdout}\n{stderr[-3000:]}"
