@@ -1,5 +1,8 @@
 """Every tutorial page runs, as a plain script in quick mode, on the current backend.
 
+Under jax the pages are not run here a second time: the browser test builds the site, which executes
+every notebook in quick mode and fails on any error.
+
 The pages are jupytext percent files (`# %%` cells), so each is also a valid Python script; the
 notebook cells assert their own checks (e.g. keraseq equals Keras), so a failing check fails here.
 """
@@ -22,6 +25,10 @@ def test_every_page_is_in_the_nav():
     assert {"rnn.py", "lstm.py"} <= set(TUTORIALS)
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() == "jax",
+    reason="under jax the site build of test_site.py executes every page (allow_errors: false)",
+)
 @pytest.mark.parametrize("name", TUTORIALS)
 def test_tutorial_runs(name):
     env = {**os.environ, "KERASEQ_QUICK": "1", "MPLBACKEND": "Agg", "KERAS_BACKEND": keras.backend.backend()}

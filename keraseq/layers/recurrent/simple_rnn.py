@@ -1,4 +1,4 @@
-"""The Elman RNN (1986): one hidden state, one tanh."""
+"""The simple RNN (Elman, 1990; trained by backpropagation through time, Rumelhart et al., 1986)."""
 
 import keras
 from keras import ops
