@@ -30,7 +30,12 @@ def build(site_dir):
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
     seconds = time.monotonic() - start
-    assert result.returncode == 0, f"mkdocs build failed:\n{result.stderr[-6000:]}"
+    if result.returncode != 0:
+        # mkdocs's own complaints first: under --strict a single WARNING line aborts the build.
+        reasons = [line for line in result.stderr.splitlines()
+                   if line.startswith(("WARNING -", "ERROR -", "Aborted"))]
+        raise AssertionError("mkdocs build failed:\n" + "\n".join(reasons) + "\n...\n"
+                             + result.stderr[-3000:])
     return seconds
 
 
