@@ -4,6 +4,8 @@ import importlib.metadata
 import os
 import sys
 
+import keras
+
 FRAMEWORKS = ["keras", "numpy", "jax", "jaxlib", "tensorflow", "torch", "keras-hub"]
 
 
@@ -14,8 +16,6 @@ def add_parser(sub):
 
 def environment():
     """A dict describing what keraseq runs on (used by `keraseq info` and the benchmarks)."""
-    import keras
-
     import keraseq
 
     versions = {}
@@ -30,9 +30,17 @@ def environment():
         "python": sys.version.split()[0],
         "backend": backend,
         "versions": versions,
-        "devices": keras.distribution.list_devices(),
+        "devices": devices(backend),
         "threads": thread_settings(backend),
     }
+
+
+def devices(backend):
+    """The devices the backend computes on, e.g. `['cpu:0']`."""
+    if backend == "torch":  # Keras has no distribution library for torch: ask torch, already loaded
+        torch = sys.modules["torch"]
+        return [f"cuda:{i}" for i in range(torch.cuda.device_count())] + ["cpu:0"]
+    return keras.distribution.list_devices()
 
 
 def thread_settings(backend):
