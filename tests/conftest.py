@@ -27,6 +27,16 @@ def max_abs_diff(a, b):
     return float(np.max(np.abs(a.astype("float64") - b.astype("float64")))) if a.size else 0.0
 
 
+def assert_no_two_weights_start_equal(layer):
+    """Randomly initialized weights of one shape must differ: an initializer shared by several
+    weights repeats its values (Keras initializers draw from a seed fixed when they are made)."""
+    random = [w for w in layer.weights if np.ptp(to_numpy(w)) > 0]  # not zeros or ones
+    for i, a in enumerate(random):
+        for b in random[i + 1 :]:
+            if a.shape == b.shape:
+                assert not np.allclose(to_numpy(a), to_numpy(b)), f"{a.path} == {b.path} at init"
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

@@ -76,12 +76,14 @@ class MiniGPT(keras.Model):
         self.tie_embeddings = bool(tie_embeddings)
         if hidden_dim % num_heads:
             raise ValueError(f"`num_heads` ({num_heads}) must divide `hidden_dim` ({hidden_dim})")
-        init = keras.initializers.RandomNormal(stddev=INIT_STDDEV)
+        def init():  # a new one per weight: an unseeded initializer repeats its values
+            return keras.initializers.RandomNormal(stddev=INIT_STDDEV)
+
         self.token_embedding = keras.layers.Embedding(
-            vocabulary_size, hidden_dim, embeddings_initializer=init, name="token_embedding"
+            vocabulary_size, hidden_dim, embeddings_initializer=init(), name="token_embedding"
         )
         self.position_embedding = keras.layers.Embedding(
-            sequence_length, hidden_dim, embeddings_initializer=init, name="position_embedding"
+            sequence_length, hidden_dim, embeddings_initializer=init(), name="position_embedding"
         )
         self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
         self.blocks = [
@@ -91,7 +93,7 @@ class MiniGPT(keras.Model):
                 dropout=dropout,
                 activation="gelu",
                 normalize_first=True,
-                kernel_initializer=init,
+                kernel_initializer=init(),
                 name=f"block_{i}",
             )
             for i in range(num_layers)
@@ -100,7 +102,7 @@ class MiniGPT(keras.Model):
         self.lm_head = None
         if not self.tie_embeddings:
             self.lm_head = keras.layers.Dense(
-                vocabulary_size, use_bias=False, kernel_initializer=init, name="lm_head"
+                vocabulary_size, use_bias=False, kernel_initializer=init(), name="lm_head"
             )
 
     def build(self, input_shape):

@@ -2,7 +2,7 @@ import keras
 import keras_hub
 import numpy as np
 import pytest
-from conftest import ATOL, max_abs_diff, to_numpy
+from conftest import ATOL, assert_no_two_weights_start_equal, max_abs_diff, to_numpy
 from cross_backend import assert_same_predictions_on_other_backends
 from decoding import compiled, decode_token_by_token
 from layer_checks import LayerChecks
@@ -25,6 +25,12 @@ def built_pair(rng, x, **kwargs):
 
 def sequence(rng, t=T):
     return rng.normal(size=(B, t, WIDTH)).astype("float32")
+
+
+def test_query_key_value_and_dense_weights_start_different(rng):
+    block = TransformerBlock(HEADS, WIDTH)  # intermediate_dim = width: FFN kernels of one shape
+    block(sequence(rng))
+    assert_no_two_weights_start_equal(block)
 
 
 def test_weights_are_keras_hubs_in_order(rng):

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import ATOL, max_abs_diff, to_numpy
+from conftest import ATOL, assert_no_two_weights_start_equal, max_abs_diff, to_numpy
 
 from keraseq.models import MiniGPT, RecurrentLM
 
@@ -41,6 +41,12 @@ def test_minigpt_cache_steps_equal_the_whole_window(tie, rng):
         logits, cache = model.call_with_cache(ids[:, t : t + 1], cache, t)
         pieces.append(to_numpy(logits))
     assert max_abs_diff(np.concatenate(pieces, axis=1), full) <= ATOL
+
+
+def test_minigpt_weights_start_different():
+    model = tiny_gpt(vocabulary_size=T)  # token and position tables of one shape
+    model.build((None, T))
+    assert_no_two_weights_start_equal(model)
 
 
 def test_minigpt_parameter_count_and_tied_head():

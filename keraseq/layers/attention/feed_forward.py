@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keraseq.layers import validation
+from keraseq.layers.attention.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
@@ -53,9 +54,9 @@ class FeedForward(keras.layers.Layer):
 
     def _dense_weights(self, name, fan_in, fan_out):
         kernel = self.add_weight(
-            shape=(fan_in, fan_out), name=f"{name}_kernel", initializer=self.kernel_initializer
+            shape=(fan_in, fan_out), name=f"{name}_kernel", initializer=fresh(self.kernel_initializer)
         )
-        bias = self.add_weight(shape=(fan_out,), name=f"{name}_bias", initializer=self.bias_initializer)
+        bias = self.add_weight(shape=(fan_out,), name=f"{name}_bias", initializer=fresh(self.bias_initializer))
         return kernel, bias
 
     def build(self, input_shape):

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keraseq.layers import validation
+from keraseq.layers.attention.initializers import fresh
 from keraseq.layers.attention import kv_cache
 from keraseq.layers.attention.masks import causal_mask, check_broadcastable, combine_masks
 from keraseq.layers.attention.scaled_dot_product import scaled_dot_product_attention
@@ -142,7 +143,7 @@ class MultiHeadAttention(keras.layers.Layer):
         kernel = self.add_weight(
             shape=kernel_shape,
             name=f"{name}_kernel",
-            initializer=self.kernel_initializer,
+            initializer=fresh(self.kernel_initializer),
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
@@ -151,7 +152,7 @@ class MultiHeadAttention(keras.layers.Layer):
             bias = self.add_weight(
                 shape=bias_shape,
                 name=f"{name}_bias",
-                initializer=self.bias_initializer,
+                initializer=fresh(self.bias_initializer),
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
