@@ -131,10 +131,11 @@ def main(argv=None):
 
 def write_report(results, args):
     twin = next((r for r in results if r["backend"] == "torch-twin"), None)
+    measured = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
     lines = [
         f"# MiniGPT on Tiny Shakespeare, nanoGPT's CPU recipe ({args.steps} steps)",
         "",
-        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
+        f"{measured}, {platform.processor() or platform.machine()}, "
         f"cpu_count={os.cpu_count()}, threads={args.threads}. Targets apply at 2000 steps.",
         "",
         "| backend | model | val loss | target | tokens/s | vs PyTorch twin |",
@@ -156,7 +157,8 @@ def write_report(results, args):
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "minigpt.md").write_text("\n".join(lines) + "\n")
     (RESULTS / "minigpt.json").write_text(json.dumps({"steps": args.steps, "threads": args.threads,
-                                                      "results": results}, indent=2))
+                                                      "measured": measured, "results": results},
+                                                     indent=2))
     print("\n".join(lines))
 
 

@@ -15,22 +15,24 @@
 # the RNN's gradient vanishes, the LSTM's cell state carries it further, attention reaches any
 # distance in one step and trains in parallel, and Transformers scale. This page does not repeat
 # the story: it **measures** each claim with `keraseq.experiments`, the code behind
-# `keraseq evolve`, and every number below is printed by the experiments as this page is built.
+# `keraseq evolve`. Every number and figure below comes from one `keraseq evolve --full` run,
+# saved with the site in `tutorials/measured/full-jax/` (its command, backend, date and machine
+# are printed first); the last section sets the quick tour side by side on all three backends.
 #
 # Run the same tour yourself, on any backend:
 #
 # ```bash
 # keraseq evolve                 # quick: a few minutes on a laptop CPU
-# keraseq evolve --full          # the sizes of this page's full build
+# keraseq evolve --full          # the sizes of this page (about an hour on 2 CPU cores)
 # KERAS_BACKEND=torch keraseq evolve --only memory,speed --out runs/torch
 # ```
 #
 # It prints one row per model and the comparison table below, and writes `results.json` and one
-# figure per experiment. The page is built in full mode for publishing; in CI
-# (`KERASEQ_QUICK=1`) it only checks that it runs, on the two gradient experiments at tiny sizes,
-# and says so under each section it skips. Set `KERASEQ_EVOLVE_RESULTS=DIR` to show a finished
-# `keraseq evolve --out DIR` run instead of running the tour again. Small budgets give noisy
-# answers: when a claim does not hold in these numbers, the page says so.
+# figure per experiment. Set `KERASEQ_EVOLVE_RESULTS=DIR` to show your own
+# `keraseq evolve --out DIR` run on this page; where no saved run is found (e.g. in a downloaded
+# notebook) the page runs the full tour itself, or, with `KERASEQ_QUICK=1`, two experiments at
+# tiny sizes. Small budgets give noisy answers: when a claim does not hold in these numbers, the
+# page says so.
 
 # %%
 import json
@@ -48,23 +50,26 @@ from IPython.display import Image, Markdown, display
 
 from keraseq import experiments
 
+# The runs saved with the site: the page is built from `tutorials/` (or the repository's root).
+MEASURED = next((p for p in (Path("measured"), Path("tutorials/measured")) if p.is_dir()), None)
 print(f"backend {keras.backend.backend()}, keras {keras.__version__}, quick mode {QUICK}")
-if SAVED:
-    OUT = Path(SAVED)
+if SAVED or MEASURED:
+    OUT = Path(SAVED) if SAVED else MEASURED / "full-jax"
     results = experiments.load_results(OUT)
 else:
     OUT = Path(tempfile.mkdtemp(prefix="keraseq-evolve-"))
     tour = dict(only=["vanishing", "exploding"], width=8, steps=10) if QUICK else dict(full=True)
     results = experiments.run_tour(**tour, out=OUT, verbose=0)
 E = results["experiments"]
-print(f"results: {results['mode']} tour on backend {results['backend']} (keras {results['keras']}); "
-      f"seconds per experiment: " + ", ".join(f"{k} {v:.0f}" for k, v in results["seconds"].items()))
+print(f"results: {results['mode']} tour on backend {results['backend']} (keras {results['keras']})")
+print(f"command: {results.get('command')}; started {results.get('started')}; machine {results.get('machine')}")
+print("seconds per experiment: " + ", ".join(f"{k} {v:.0f}" for k, v in results["seconds"].items()))
 
 
 def shown(name):
     """Shows experiment `name`'s figure and returns True, or says it did not run here."""
     if name not in E:
-        print(f"{name}: not run in this build (quick mode runs vanishing and exploding only)")
+        print(f"{name}: not in these results (quick mode runs vanishing and exploding only)")
         return False
     display(Image(filename=str(OUT / results["figures"][name])))
     return True
@@ -229,3 +234,24 @@ table(experiments.comparison_table(results))
 # %%
 table(experiments.model_table(results))
 print(json.dumps(results["settings"]["budget"]))
+
+
+# %% [markdown]
+# ## The same tour on every backend
+#
+# The layers are the same `keras.ops` code on JAX, TensorFlow and PyTorch, so the claims must not
+# depend on the backend. Each row is the quick tour (`keraseq evolve`, the README's main job) run
+# on one backend, saved in `tutorials/measured/quick-BACKEND/`. Each cell reads
+# RNN / LSTM / GRU / Transformer, then whether the textbook claim held in those numbers. Quick
+# budgets are small: look at where the backends agree.
+
+# %%
+quick_runs = sorted(MEASURED.glob("quick-*/results.json")) if MEASURED else []
+if quick_runs:
+    runs = [experiments.load_results(p) for p in quick_runs]
+    for run in runs:
+        print(f"{run['backend']}: {run.get('command')}, started {run.get('started')}, "
+              f"machine {run.get('machine')}")
+    table(experiments.backend_table(runs))
+else:
+    print("no saved quick runs here: run `keraseq evolve` on each backend to compare them")

@@ -29,7 +29,9 @@ def build_parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # the command line as typed, for records such as evolve's results.json
     try:
         return args.run(args) or 0
     except KeyboardInterrupt:

@@ -1,5 +1,6 @@
 """`keraseq evolve`: the whole tour, RNN → LSTM → Transformer → LLM, measured on this backend."""
 
+import shlex
 import time
 
 DEFAULT_OUT = "evolve-results"
@@ -38,7 +39,9 @@ def run(args):
     mode = "full" if args.full else "quick"
     print(f"keraseq evolve ({mode}) on backend {keras.backend.backend()}, results in {args.out}/")
     start = time.perf_counter()
-    results = run_tour(only, args.full, args.width, args.steps, args.out, verbose=0 if args.quiet else 1)
+    command = shlex.join(["keraseq", *args.argv])  # recorded in results.json with the backend
+    results = run_tour(only, args.full, args.width, args.steps, args.out,
+                       verbose=0 if args.quiet else 1, command=command)
     print("\nModels (language models on python-docs; recall on the memory task):")
     print(format_table(*model_table(results)))
     print("\nRNN/LSTM against the Transformer, measured:")

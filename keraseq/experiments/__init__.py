@@ -2,7 +2,8 @@
 
 Each experiment module has `run(...)`, returning plain JSON-serialisable data, and
 `plot(result, path)`, writing a PNG. `run_tour` runs them in order (`keraseq evolve`), and
-`model_table`/`comparison_table` rebuild the summary tables from its results.
+`model_table`/`comparison_table` rebuild the summary tables from its results (`backend_table`
+sets several runs side by side).
 
 | name | module | claim |
 | --- | --- | --- |
@@ -15,10 +16,12 @@ Each experiment module has `run(...)`, returning plain JSON-serialisable data, a
 | `scaling` | `scaling` | validation loss against parameters, LSTM LM vs MiniGPT |
 """
 
-from keraseq.experiments.tables import comparison_table, format_table, markdown_table, model_table
+from keraseq.experiments.tables import (
+    backend_table, comparison_table, format_table, markdown_table, model_table,
+)
 from keraseq.experiments.tour import EXPERIMENTS, FULL, QUICK, load_results, run_tour, settings
 
 __all__ = [
     "EXPERIMENTS", "QUICK", "FULL", "run_tour", "settings", "load_results", "model_table",
-    "comparison_table", "format_table", "markdown_table",
+    "comparison_table", "backend_table", "format_table", "markdown_table",
 ]

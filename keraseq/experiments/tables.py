@@ -4,6 +4,7 @@
   a generated sample).
 * `comparison_table`: the textbook comparison of RNN/LSTM against the Transformer, one row per
   aspect, with this run's numbers and whether the textbook claim held in them.
+* `backend_table`: the same measures side by side for several runs (one per backend).
 """
 
 from keraseq.experiments.encoders import KINDS, LABELS
@@ -85,6 +86,27 @@ def comparison_table(results):
         cells = [NONE if k not in values else number(values[k], spec) if values[k] is not None
                  else "not reached" for k in KINDS]
         rows.append([aspect, claim, measure, *cells, verdict(values, better)])
+    return header, rows
+
+
+def backend_table(runs):
+    """`(header, rows)`: one row per run (e.g. the quick tour on each backend), one column per
+    measure; each cell reads RNN / LSTM / GRU / Transformer, then the claim's verdict."""
+    header = ["backend", "mode", "seconds", "gradient < floor from distance"]
+    rows = []
+    for results in runs:
+        vanished = lookup(results, "vanishing", "vanished_at") or {}
+        row = [results.get("backend", NONE), results.get("mode", NONE),
+               number(sum(results.get("seconds", {}).values()) or None, ".0f"),
+               " / ".join(NONE if k not in vanished else "never" if vanished[k] is None
+                          else str(vanished[k]) for k in KINDS)]
+        for aspect, _, measure, spec, better, values in comparison_rows(results):
+            if len(rows) == 0:
+                header.append(f"{aspect}: {measure}")
+            cells = [NONE if k not in values else "not reached" if values[k] is None
+                     else number(values[k], spec) for k in KINDS]
+            row.append(" / ".join(cells) + f" ({verdict(values, better)})")
+        rows.append(row)
     return header, rows
 
 

@@ -5,8 +5,11 @@
 of a mode.
 """
 
+import datetime
 import json
 import math
+import os
+import platform
 import time
 from pathlib import Path
 
@@ -81,24 +84,27 @@ def settings(full=False, width=None, steps=None):
     return chosen
 
 
-def run_tour(only=None, full=False, width=None, steps=None, out=None, verbose=1):
+def run_tour(only=None, full=False, width=None, steps=None, out=None, verbose=1, command=None):
     """Runs the experiments (all, or the names in `only`) and returns the results dict.
 
     With `out`, writes `out/results.json` (atomically, after every experiment, so it always holds
     the experiments finished so far) and one PNG per experiment.
 
     Returns:
-        `{"backend", "keras", "mode", "settings", "seconds": {name: s}, "experiments": {name:
-        result}, "model_table": [header, rows], "comparison_table": [header, rows],
-        "figures": {name: file}}`.
+        `{"backend", "keras", "mode", "settings", "command", "started", "machine", "seconds":
+        {name: s}, "experiments": {name: result}, "model_table": [header, rows],
+        "comparison_table": [header, rows], "figures": {name: file}}`: `command` is the
+        `keraseq evolve` line that made it (`None` from Python), `started` the UTC start time and
+        `machine` the CPU count, threads and platform, so published numbers say where they came from.
     """
     names = list(EXPERIMENTS) if only is None else parse_only(",".join(only))
     chosen = settings(full, width, steps)
     out = None if out is None else prepare_out(out)
     results = {
         "backend": keras.backend.backend(), "keras": keras.__version__,
-        "mode": "full" if full else "quick", "settings": chosen, "seconds": {},
-        "experiments": {}, "figures": {},
+        "mode": "full" if full else "quick", "settings": chosen, "command": command,
+        "started": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "machine": machine(), "seconds": {}, "experiments": {}, "figures": {},
     }
     data = None
     for name in names:
@@ -120,6 +126,12 @@ def run_tour(only=None, full=False, width=None, steps=None, out=None, verbose=1)
             results["figures"][name] = f"{name}.png"
             write_results(results, out)
     return results
+
+
+def machine():
+    """Where the numbers were measured: platform, CPU count and the thread settings in force."""
+    threads = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "XLA_FLAGS") if k in os.environ}
+    return {"platform": platform.platform(), "cpu_count": os.cpu_count(), "threads": threads or "default"}
 
 
 def prepare_out(out):

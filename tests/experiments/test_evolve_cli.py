@@ -31,6 +31,8 @@ def test_tiny_tour_writes_results_figures_and_tables(tmp_path):
     assert data["experiments"]["highway"]["budget"]["width"] == 8
     assert len(data["experiments"]["exploding"]["training"]["clipped"]["loss"]) == 4  # --steps
     assert {"model_table", "comparison_table", "keras"} <= set(data)
+    assert data["command"] == f"keraseq evolve --only exploding,highway --width 8 --steps 4 --quiet --out {out}"
+    assert data["machine"]["cpu_count"] >= 1 and data["started"].endswith(" UTC")
     assert sorted(p.name for p in out.iterdir()) == ["exploding.png", "highway.png", "results.json"]
     assert (out / "exploding.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "highway.png").read_bytes()[:4] == b"\x89PNG"

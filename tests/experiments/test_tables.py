@@ -1,6 +1,6 @@
 """The tables and the scaling findings are built from the results dict, whatever the numbers say."""
 
-from keraseq.experiments import comparison_table, format_table, markdown_table, model_table, scaling
+from keraseq.experiments import backend_table, comparison_table, format_table, markdown_table, model_table, scaling
 from keraseq.experiments.speed import smoothed, time_to_target
 
 
@@ -29,6 +29,20 @@ def test_comparison_verdicts_follow_the_numbers():
     by_aspect = {r[0]: r for r in rows}
     assert by_aspect["parallelization"][-1] == "did not hold here"
     assert by_aspect["long-range dependencies"][-1] == "did not hold here"
+
+
+def test_backend_table_sets_runs_side_by_side():
+    jax, torch = results(2.0, 20), results(20.0, 80)
+    jax.update(backend="jax", mode="quick", seconds={"speed": 30.0, "memory": 12.0})
+    jax["experiments"]["vanishing"] = {"vanished_at": {"rnn": 21, "lstm": 33, "gru": 30, "transformer": None}}
+    torch.update(backend="torch", mode="quick", seconds={"speed": 20.0})
+    header, rows = backend_table([jax, torch])
+    assert header[:4] == ["backend", "mode", "seconds", "gradient < floor from distance"]
+    assert header[4] == "parallelization: step time ×, T=16→128" and len(header) == 8
+    assert rows[0][:4] == ["jax", "quick", "42", "21 / 33 / 30 / never"]
+    assert rows[0][4] == "8.0 / 8.5 / 8.2 / 2.0 (held)"
+    assert rows[1][3] == "— / — / — / —"
+    assert rows[1][5] == "not reached / 80 / 5 / 50 (did not hold here)"
 
 
 def test_model_table_has_one_row_per_model():
