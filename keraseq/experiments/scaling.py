@@ -1,8 +1,10 @@
 """Claim 7: the Transformer scales. Validation loss against parameters, LSTM LM against MiniGPT.
 
 Each model is trained at several widths on the same corpus with the same token budget (steps ×
-batch × context) and recipe; the validation loss is fitted as a line in $\\log_{10}$(parameters).
-Which model wins at which size is read from the measurements (`describe`), never assumed.
+batch × context) and recipe; the validation loss is fitted as a line in $\\log_{10}$(parameters),
+over all sizes (`slope`) and over the two largest (`top_slope`: whether a model still gains from
+more parameters, which is what "scales well" means). Which model wins at which size is read from
+the measurements (`describe`), never assumed.
 """
 
 import keras
@@ -22,6 +24,11 @@ def slope(points):
     return float(np.polyfit(x, y, 1)[0])
 
 
+def top_slope(points):
+    """The slope between the two largest sizes: does the model still improve with more parameters?"""
+    return slope(points[-2:])
+
+
 def describe(result):
     """A sentence per finding, written from the measured numbers."""
     lstm, gpt = result["points"]["lstm"], result["points"]["gpt"]
@@ -31,6 +38,9 @@ def describe(result):
         if s is not None:
             lines.append(f"{NAMES[kind]}: {s:+.3f} validation loss per 10× parameters "
                          f"({points[0]['parameters']:,} to {points[-1]['parameters']:,}).")
+        if len(points) > 2:
+            lines.append(f"{NAMES[kind]} between its two largest sizes: {top_slope(points):+.3f} "
+                         f"per 10× parameters.")
     pairs = list(zip(lstm, gpt))  # the i-th width of each
     winners = ["lstm" if a["val_loss"] < b["val_loss"] else "gpt" for a, b in pairs]
     for (a, b), winner in zip(pairs, winners):

@@ -70,6 +70,22 @@ def test_scaling_findings_say_who_wins_and_where_the_order_flips():
     assert "flips between width 16 and 64" in text
 
 
+def test_scalability_reads_the_two_largest_sizes():
+    """The LSTM has the steeper slope overall (it starts far behind) but has stopped improving."""
+    data = results(2.0, 20)
+    data["experiments"]["scaling"] = {"points": {
+        "lstm": [point(16, 1000, 3.0), point(64, 10000, 2.0), point(128, 100000, 2.01)],
+        "gpt": [point(16, 1000, 2.2), point(64, 10000, 1.9), point(128, 100000, 1.8)]}}
+    scaling_row = {r[0]: r for r in comparison_table(data)[1]}["scalability"]
+    assert scaling_row[2] == "val loss per 10× params, two largest sizes"
+    assert scaling_row[4] == "+0.010" and scaling_row[6] == "-0.100" and scaling_row[-1] == "held"
+    result = data["experiments"]["scaling"]
+    result["slope"] = {k: scaling.slope(p) for k, p in result["points"].items()}
+    assert result["slope"]["lstm"] < result["slope"]["gpt"]  # the whole range says the opposite
+    text = " ".join(scaling.describe(result))
+    assert "the LSTM LM between its two largest sizes: +0.010 per 10× parameters." in text
+
+
 def test_time_to_target_uses_the_smoothed_loss():
     run = {"loss": [4.0, 3.0, 2.0, 1.0, 1.0, 1.0], "seconds": [0, 1, 2, 3, 4, 5]}
     ema = smoothed(run["loss"])
