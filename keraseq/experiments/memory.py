@@ -51,8 +51,11 @@ def run(kinds=KINDS, delays=(5, 20, 50), budget=None, seed=0, verbose=1):
 def plot_accuracy(result, path, x_key, title, xlabel):
     """Accuracy against `result[x_key]` per model, with chance and the recall threshold."""
     with plotting.figure(path, title) as ax:
-        for kind, values in result["accuracy"].items():
-            ax.plot(result[x_key], values, marker="o", label=plotting.label(kind))
+        # Models that agree draw on top of each other: each gets its own marker, the later ones
+        # thinner, so that every curve stays visible.
+        for i, (kind, values) in enumerate(result["accuracy"].items()):
+            ax.plot(result[x_key], values, marker="osD^"[i % 4], markersize=9 - 2 * i,
+                    linewidth=3 - 0.6 * i, label=plotting.label(kind))
         ax.axhline(result["chance"], color="gray", linestyle=":", label="chance")
         ax.axhline(result["recalled_threshold"], color="gray", linestyle="--", label="recalled")
         ax.set_xlabel(xlabel)

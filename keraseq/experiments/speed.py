@@ -88,6 +88,8 @@ def plot(result, path):
     with plotting.figure(path, "Training speed", ncols=2) as (steps, curves):
         for kind, values in result["step_seconds"].items():
             steps.loglog(result["length"], values, marker="o", label=plotting.label(kind))
+        steps.set_xticks(result["length"], [str(t) for t in result["length"]])  # no 2×10¹ clutter
+        steps.minorticks_off()
         steps.set_xlabel("sequence length T")
         steps.set_ylabel("seconds per training step")
         steps.legend()
