@@ -85,10 +85,14 @@ def comparison_table(results):
     header = ["aspect", "RNN/LSTM vs Transformer", "measure", *(LABELS[k] for k in KINDS), "claim"]
     rows = []
     for aspect, claim, measure, spec, better, values in comparison_rows(results):
-        cells = [NONE if k not in values else number(values[k], spec) if values[k] is not None
-                 else "not reached" for k in KINDS]
-        rows.append([aspect, claim, measure, *cells, verdict(values, better)])
+        rows.append([aspect, claim, measure, *aspect_cells(values, spec), verdict(values, better)])
     return header, rows
+
+
+def aspect_cells(values, spec):
+    """One cell per model: its number, "not reached" (None) or "—" (the model did not run)."""
+    return [NONE if k not in values else "not reached" if values[k] is None
+            else number(values[k], spec) for k in KINDS]
 
 
 def backend_table(runs):
@@ -103,11 +107,9 @@ def backend_table(runs):
                " / ".join(NONE if k not in vanished else "never" if vanished[k] is None
                           else str(vanished[k]) for k in KINDS)]
         for aspect, _, measure, spec, better, values in comparison_rows(results):
-            if len(rows) == 0:
+            if not rows:  # the first run names the columns
                 header.append(f"{aspect}: {measure}")
-            cells = [NONE if k not in values else "not reached" if values[k] is None
-                     else number(values[k], spec) for k in KINDS]
-            row.append(" / ".join(cells) + f" ({verdict(values, better)})")
+            row.append(" / ".join(aspect_cells(values, spec)) + f" ({verdict(values, better)})")
         rows.append(row)
     return header, rows
 

@@ -6,8 +6,8 @@ import keras
 from keras import ops
 
 from keraseq.layers import validation
-from keraseq.layers.attention.initializers import fresh
 from keraseq.layers.attention import kv_cache
+from keraseq.layers.attention.initializers import fresh
 from keraseq.layers.attention.masks import causal_mask, check_broadcastable, combine_masks
 from keraseq.layers.attention.scaled_dot_product import scaled_dot_product_attention
 
