@@ -200,26 +200,21 @@ print(f"final validation loss: MiniGPT {gpt_metrics[-1]['val_loss']:.3f}, "
 # plain-PyTorch twin of MiniGPT (`benchmarks/torch_minigpt.py`: the same architecture, optimizer,
 # learning rates and batches) in the same run. The references measured on this machine with
 # nanoGPT itself: validation loss 1.8857 for the GPT and 1.7638 for the LSTM. Its last
-# measurement, as saved in `benchmarks/results/minigpt.json`:
+# measurement, the table as the benchmark wrote it in `benchmarks/results/minigpt.md` (the
+# Benchmarks page shows the same file):
 
 # %%
-import json
+from IPython.display import Markdown, display
 
-saved = next((p for p in (Path("../benchmarks/results/minigpt.json"),
-                          Path("benchmarks/results/minigpt.json")) if p.is_file()), None)
+saved = next((p for p in (Path("../benchmarks/results/minigpt.md"),
+                          Path("benchmarks/results/minigpt.md")) if p.is_file()), None)
 if saved is None:
-    print("benchmarks/results/minigpt.json is not here: run the benchmark to fill this table")
+    print("benchmarks/results/minigpt.md is not here: run the benchmark to fill this table")
 else:
-    bench = json.loads(saved.read_text())
-    print(f"{bench['steps']} steps, {bench['threads']} CPU threads, measured {bench.get('measured')}")
-    twin = next((r for r in bench["results"] if r["backend"] == "torch-twin"), None)
-    print(f"{'backend':<12}{'model':<6}{'val loss':>10}{'tokens/s':>10}{'vs twin':>9}")
-    for r in bench["results"]:
-        ratio = (f"{r['tokens_per_second'] / twin['tokens_per_second']:.2f}x"
-                 if twin and r["model"] == "gpt" else "")
-        print(f"{r['backend']:<12}{r['model']:<6}{r['val_loss']:>10.4f}"
-              f"{r['tokens_per_second']:>10,.0f}{ratio:>9}")
+    _, table = saved.read_text(encoding="utf-8").split("\n", 1)  # under this page's heading, not its own
+    display(Markdown(table))
 
+# %% [markdown]
 # ## On the scale of real LLMs
 
 # %%
