@@ -85,15 +85,23 @@ def torch_modules():
 
         def forward(self, x):
             b, t, _ = x.shape
-            q, k, v = self.qkv(x).view(b, t, 3, HEADS, WIDTH // HEADS).permute(2, 0, 3, 1, 4)  # (B, heads, T, d)
+            q, k, v = (
+                self.qkv(x).view(b, t, 3, HEADS, WIDTH // HEADS).permute(2, 0, 3, 1, 4)
+            )  # (B, heads, T, d)
             o = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, heads, T, d)
             return self.proj(o.transpose(1, 2).reshape(b, t, WIDTH))
 
     class Block(nn.Module):
         def __init__(self):
             super().__init__()
-            self.ln1, self.attn, self.ln2 = nn.LayerNorm(WIDTH, eps=1e-5), SelfAttention(), nn.LayerNorm(WIDTH, eps=1e-5)
-            self.ffn = nn.Sequential(nn.Linear(WIDTH, INTERMEDIATE), nn.ReLU(), nn.Linear(INTERMEDIATE, WIDTH))
+            self.ln1, self.attn, self.ln2 = (
+                nn.LayerNorm(WIDTH, eps=1e-5),
+                SelfAttention(),
+                nn.LayerNorm(WIDTH, eps=1e-5),
+            )
+            self.ffn = nn.Sequential(
+                nn.Linear(WIDTH, INTERMEDIATE), nn.ReLU(), nn.Linear(INTERMEDIATE, WIDTH)
+            )
 
         def forward(self, x):
             h = x + self.attn(self.ln1(x))
@@ -175,8 +183,12 @@ def measure(backend, args):
         "keras": keras.__version__,
         "jit_compile": training["keraseq MultiHeadAttention"].jit_compile,
         "threads": threads,
-        "training_median_ms": harness.medians(harness.interleaved_times(training, args.steps, args.warmup)),
-        "generation_median_ms": harness.medians(harness.interleaved_times(generation, args.steps, args.warmup)),
+        "training_median_ms": harness.medians(
+            harness.interleaved_times(training, args.steps, args.warmup)
+        ),
+        "generation_median_ms": harness.medians(
+            harness.interleaved_times(generation, args.steps, args.warmup)
+        ),
     }
 
 
@@ -213,11 +225,22 @@ def markdown(results, args):
         "| --- | ---: | ---: | ---: |",
     ]
     for result in results:
-        cached, full = result["generation_median_ms"]["with KV cache"], result["generation_median_ms"]["recompute context"]
-        lines.append(f"| {result['backend']} | {cached:.2f} | {full:.2f} | {harness.ratio(full, cached)} |")
-    lines += ["", "Plain torch is timed in the torch backend's process.", *harness.threads_lines(results)]
+        cached, full = (
+            result["generation_median_ms"]["with KV cache"],
+            result["generation_median_ms"]["recompute context"],
+        )
+        lines.append(
+            f"| {result['backend']} | {cached:.2f} | {full:.2f} | {harness.ratio(full, cached)} |"
+        )
+    lines += [
+        "",
+        "Plain torch is timed in the torch backend's process.",
+        *harness.threads_lines(results),
+    ]
     return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    harness.main(__file__, harness.parse_args(__doc__.split("\n\n")[0], "attention"), measure, markdown)
+    harness.main(
+        __file__, harness.parse_args(__doc__.split("\n\n")[0], "attention"), measure, markdown
+    )

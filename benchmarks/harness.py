@@ -22,8 +22,12 @@ def parse_args(description, name, argv=None, steps=15, warmup=3):
     """The common options; results go to `benchmarks/results/<name>.md` and `.json` by default."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
-    parser.add_argument("--steps", type=int, default=steps, help="timed rounds (median is reported)")
-    parser.add_argument("--warmup", type=int, default=warmup, help="untimed rounds first (compilation)")
+    parser.add_argument(
+        "--steps", type=int, default=steps, help="timed rounds (median is reported)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=warmup, help="untimed rounds first (compilation)"
+    )
     parser.add_argument(
         "--threads", type=int, default=None, help="intra-op threads for torch/TF (default: theirs)"
     )

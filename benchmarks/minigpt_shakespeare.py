@@ -57,13 +57,25 @@ def parse_args(argv=None):
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     parser.add_argument("--models", nargs="+", default=["gpt", "lstm"], choices=["gpt", "lstm"])
     parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--threads", type=int, default=2,
-                        help="CPU threads of every run (nanoGPT's reference used 2)")
-    parser.add_argument("--shakespeare", type=Path, default=SHARED_SHAKESPEARE,
-                        help="a local copy of Tiny Shakespeare to seed the Keras cache with")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="CPU threads of every run (nanoGPT's reference used 2)",
+    )
+    parser.add_argument(
+        "--shakespeare",
+        type=Path,
+        default=SHARED_SHAKESPEARE,
+        help="a local copy of Tiny Shakespeare to seed the Keras cache with",
+    )
     parser.add_argument("--no-twin", action="store_true", help="skip the PyTorch twin")
-    parser.add_argument("--runs", type=Path, default=Path(tempfile.gettempdir()) / "keraseq-minigpt",
-                        help="where each run's directory and log go")
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "keraseq-minigpt",
+        help="where each run's directory and log go",
+    )
     return parser.parse_args(argv)
 
 
@@ -86,9 +98,14 @@ def thread_env(backend, threads):
 def summarize(run_dir):
     with open(run_dir / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
-    speeds = [float(r["tokens_per_second"]) for r in rows[1:]] or [float(rows[0]["tokens_per_second"])]
-    return {"step": int(rows[-1]["step"]), "val_loss": float(rows[-1]["val_loss"]),
-            "tokens_per_second": statistics.median(speeds)}
+    speeds = [float(r["tokens_per_second"]) for r in rows[1:]] or [
+        float(rows[0]["tokens_per_second"])
+    ]
+    return {
+        "step": int(rows[-1]["step"]),
+        "val_loss": float(rows[-1]["val_loss"]),
+        "tokens_per_second": statistics.median(speeds),
+    }
 
 
 def run(command, env, log, threads):
@@ -96,8 +113,14 @@ def run(command, env, log, threads):
     print("$", " ".join(command), flush=True)
     cores = range(min(threads, os.cpu_count()))
     with open(log, "w") as f:
-        code = subprocess.call(command, env=env, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
-                               preexec_fn=lambda: os.sched_setaffinity(0, cores))
+        code = subprocess.call(
+            command,
+            env=env,
+            cwd=ROOT,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: os.sched_setaffinity(0, cores),
+        )
     if code:
         sys.exit(f"failed ({code}): see {log}")
 
@@ -115,13 +138,33 @@ def main(argv=None):
         shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.parent.mkdir(parents=True, exist_ok=True)
         if backend == "torch-twin":
-            command = [sys.executable, str(HERE / "torch_minigpt.py"), "--steps", str(args.steps),
-                       "--threads", str(args.threads), "--out", str(run_dir)]
+            command = [
+                sys.executable,
+                str(HERE / "torch_minigpt.py"),
+                "--steps",
+                str(args.steps),
+                "--threads",
+                str(args.threads),
+                "--out",
+                str(run_dir),
+            ]
             env = thread_env("torch", args.threads)
         else:
-            command = [sys.executable, "-m", "keraseq", "train", "--model", model, "--corpus",
-                       "shakespeare", "--steps", str(args.steps), *MODEL_FLAGS[model],
-                       "--out", str(run_dir)]
+            command = [
+                sys.executable,
+                "-m",
+                "keraseq",
+                "train",
+                "--model",
+                model,
+                "--corpus",
+                "shakespeare",
+                "--steps",
+                str(args.steps),
+                *MODEL_FLAGS[model],
+                "--out",
+                str(run_dir),
+            ]
             env = thread_env(backend, args.threads)
         run(command, env, runs / f"{backend}-{model}.log", args.threads)
         results.append({"backend": backend, "model": model, **summarize(run_dir)})
@@ -147,18 +190,31 @@ def write_report(results, args):
         ratio = "n/a"
         if twin and r["model"] == "gpt":
             ratio = f"{r['tokens_per_second'] / twin['tokens_per_second']:.2f}x"
-        lines.append(f"| {r['backend']} | {r['model']} | {r['val_loss']:.4f} | <= {target} "
-                     f"({REFERENCE[r['model']]}): {verdict} | {r['tokens_per_second']:,.0f} | {ratio} |")
+        lines.append(
+            f"| {r['backend']} | {r['model']} | {r['val_loss']:.4f} | <= {target} "
+            f"({REFERENCE[r['model']]}): {verdict} | {r['tokens_per_second']:,.0f} | {ratio} |"
+        )
     gpt = [r for r in results if r["model"] == "gpt" and r["backend"] != "torch-twin"]
     if twin and gpt:
         ratios = [r["tokens_per_second"] / twin["tokens_per_second"] for r in gpt]
-        lines += ["", f"MiniGPT speed vs the twin: best {max(ratios):.2f}x (target >= 1.2x), "
-                      f"worst {min(ratios):.2f}x (target >= 0.8x on every backend)."]
+        lines += [
+            "",
+            f"MiniGPT speed vs the twin: best {max(ratios):.2f}x (target >= 1.2x), "
+            f"worst {min(ratios):.2f}x (target >= 0.8x on every backend).",
+        ]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "minigpt.md").write_text("\n".join(lines) + "\n")
-    (RESULTS / "minigpt.json").write_text(json.dumps({"steps": args.steps, "threads": args.threads,
-                                                      "measured": measured, "results": results},
-                                                     indent=2))
+    (RESULTS / "minigpt.json").write_text(
+        json.dumps(
+            {
+                "steps": args.steps,
+                "threads": args.threads,
+                "measured": measured,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
     print("\n".join(lines))
 
 

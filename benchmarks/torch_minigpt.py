@@ -65,7 +65,9 @@ def learning_rate(step, c):
     """Keras's CosineDecay(initial 0, warmup_target=lr, warmup_steps, decay_steps, alpha) at `step`."""
     if step < c.warmup_steps:
         return c.lr * step / c.warmup_steps
-    done = min(step - c.warmup_steps, c.decay_steps - c.warmup_steps) / (c.decay_steps - c.warmup_steps)
+    done = min(step - c.warmup_steps, c.decay_steps - c.warmup_steps) / (
+        c.decay_steps - c.warmup_steps
+    )
     alpha = c.min_lr / c.lr
     return c.lr * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * done)) + alpha)
 
@@ -85,14 +87,20 @@ def train(config, directory, threads=None):
     model = TorchMiniGPT(tokenizer.vocabulary_size(), T, config.layers, config.heads, config.dim)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
-        [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-         {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
-        lr=config.lr, betas=(0.9, config.beta2), eps=1e-8,
+        [
+            {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+        ],
+        lr=config.lr,
+        betas=(0.9, config.beta2),
+        eps=1e-8,
     )
 
     def loss_of(x, y):
         logits = model(torch.from_numpy(x).long())  # (B, T, vocab)
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).long().reshape(-1))
+        return F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).long().reshape(-1)
+        )
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -32,12 +32,19 @@ class NpmPackage(NamedTuple):
 
 PACKAGES = (
     NpmPackage(
-        "katex", "0.16.22",
+        "katex",
+        "0.16.22",
         "sha512-XCHRdUw4lf3SKBaJe4EvgqIuWwkPSo9XoeO8GjQW94Bp7TWv9hNhzZjZ+OH9yf1UmLygb7DIT5GSFQiyt16zYg==",
-        ("dist/katex.min.js", "dist/katex.min.css", "dist/contrib/auto-render.min.js", "dist/fonts"),
+        (
+            "dist/katex.min.js",
+            "dist/katex.min.css",
+            "dist/contrib/auto-render.min.js",
+            "dist/fonts",
+        ),
     ),
     NpmPackage(
-        "iframe-worker", "1.0.4",
+        "iframe-worker",
+        "1.0.4",
         "sha512-roeaaI+Lg1LJNfgpCjoRe/+WzEjy9+Z08LoEvu85MCPbBjwm+qXz8Ag5U05lHa6V1CysZyGzE0SOkAtSUA5q7Q==",
         ("shim/index.js",),
     ),
@@ -48,11 +55,16 @@ SITE_FOLDER = "assets/vendor"
 def fetch(package, target):
     """`npm pack` the pinned package, check its integrity, unpack its listed paths into `target`."""
     if shutil.which("npm") is None:
-        raise PluginError(f"{package.name} is taken from the npm registry at build time: install npm")
+        raise PluginError(
+            f"{package.name} is taken from the npm registry at build time: install npm"
+        )
     spec = f"{package.name}@{package.version}"
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", spec, "--pack-destination", tmp, "--silent"],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "pack", spec, "--pack-destination", tmp, "--silent"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         tarball = Path(tmp) / f"{package.name}-{package.version}.tgz"
         digest = base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
         if f"sha512-{digest}" != package.integrity:

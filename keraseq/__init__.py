@@ -7,5 +7,12 @@ from keraseq.checkpoint import load_checkpoint  # noqa: E402
 from keraseq.generation import generate  # noqa: E402
 
 __all__ = [
-    "layers", "convert", "data", "models", "training", "generate", "load_checkpoint", "__version__"
+    "layers",
+    "convert",
+    "data",
+    "models",
+    "training",
+    "generate",
+    "load_checkpoint",
+    "__version__",
 ]

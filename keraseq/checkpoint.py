@@ -44,7 +44,9 @@ def load_model(directory, compile=False):
     path = Path(directory) / MODEL_FILE
     if not path.is_file():
         where = "directory does not exist" if not Path(directory).is_dir() else f"no {MODEL_FILE}"
-        raise OSError(f"no checkpoint in {directory} ({where}): write one with `keraseq train --out`")
+        raise OSError(
+            f"no checkpoint in {directory} ({where}): write one with `keraseq train --out`"
+        )
     try:
         return keras.models.load_model(path, compile=compile)
     except Exception as err:  # a damaged zip, a foreign file, a missing class: all mean "unusable"

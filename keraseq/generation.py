@@ -6,7 +6,11 @@ import numpy as np
 
 def check_sampling(max_new_tokens, temperature, top_k, top_p):
     """Raises a clear `ValueError` for a bad sampling setting."""
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+    if (
+        isinstance(max_new_tokens, bool)
+        or not isinstance(max_new_tokens, int)
+        or max_new_tokens < 1
+    ):
         raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0 (0 is greedy), got {temperature}")
@@ -41,8 +45,9 @@ def sample(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
     return int(rng.choice(len(probs), p=probs))
 
 
-def stream(model, tokenizer, prompt, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
-           seed=None):
+def stream(
+    model, tokenizer, prompt, max_new_tokens, temperature=1.0, top_k=None, top_p=None, seed=None
+):
     """Like `generate`, but yields the text of each new token as soon as it is sampled."""
     check_sampling(max_new_tokens, temperature, top_k, top_p)
     if not prompt:
@@ -57,8 +62,17 @@ def stream(model, tokenizer, prompt, max_new_tokens, temperature=1.0, top_k=None
             logits, state = model.generate_step(np.array([token], "int32"), state)
 
 
-def generate(model, tokenizer, prompt, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
-             seed=None, on_token=None):
+def generate(
+    model,
+    tokenizer,
+    prompt,
+    max_new_tokens,
+    temperature=1.0,
+    top_k=None,
+    top_p=None,
+    seed=None,
+    on_token=None,
+):
     """Continues `prompt` with `max_new_tokens` sampled tokens.
 
     A `MiniGPT` decodes with its KV cache (each new token attends to cached keys and values), a

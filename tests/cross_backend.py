@@ -10,7 +10,6 @@ import sys
 
 import keras
 import numpy as np
-
 from conftest import ATOL, BACKEND
 
 BACKENDS = ("jax", "tensorflow", "torch")
@@ -38,16 +37,28 @@ def assert_same_predictions_on_other_backends(model, inputs, tmp_path, atol=ATOL
     arrays = inputs if isinstance(inputs, dict) else {"x": inputs}
     np.savez(tmp_path / "inputs.npz", **arrays)
     np.save(tmp_path / "expected.npy", keras.ops.convert_to_numpy(model.predict(inputs, verbose=0)))
-    script = [sys.executable, "-c", LOAD_AND_COMPARE, str(model_path), str(tmp_path / "inputs.npz"),
-              str(tmp_path / "expected.npy"), str(atol)]
+    script = [
+        sys.executable,
+        "-c",
+        LOAD_AND_COMPARE,
+        str(model_path),
+        str(tmp_path / "inputs.npz"),
+        str(tmp_path / "expected.npy"),
+        str(atol),
+    ]
     runs = {  # the other backends load in parallel
         backend: subprocess.Popen(
-            script, env={**os.environ, "KERAS_BACKEND": backend},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            script,
+            env={**os.environ, "KERAS_BACKEND": backend},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for backend in BACKENDS
         if backend != BACKEND
     }
     for backend, run in runs.items():
         stdout, stderr = run.communicate(timeout=300)
-        assert run.returncode == 0, f"saved under {BACKEND}, loaded under {backend}:\n{stdout}\n{stderr[-3000:]}"
+        assert run.returncode == 0, (
+            f"saved under {BACKEND}, loaded under {backend}:\n{stdout}\n{stderr[-3000:]}"
+        )

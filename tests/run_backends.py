@@ -22,7 +22,9 @@ BACKENDS = ("jax", "tensorflow", "torch")
 def counts(report):
     suites = ET.parse(report).getroot()
     suites = [suites] if suites.tag == "testsuite" else list(suites)
-    total = {k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")}
+    total = {
+        k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")
+    }
     total["passed"] = total["tests"] - total["failures"] - total["errors"] - total["skipped"]
     return total
 
@@ -43,9 +45,17 @@ def main():
         env = {**os.environ, "KERAS_BACKEND": backend}
         start = time.monotonic()
         code = subprocess.call(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={report}",
-             *args.pytest_args],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                f"--junitxml={report}",
+                *args.pytest_args,
+            ],
+            cwd=ROOT,
+            env=env,
         )
         seconds = time.monotonic() - start
         if not report.exists():
@@ -66,9 +76,13 @@ def main():
         total["passed"] += c["passed"]
         total["failed"] += failed
         total["skipped"] += c["skipped"]
-        print(f"{backend:>10}: {c['passed']} passed, {failed} failed, {c['skipped']} skipped "
-              f"({seconds:.0f} s, pytest exit {code})")
-    print(f"all backends: {total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped")
+        print(
+            f"{backend:>10}: {c['passed']} passed, {failed} failed, {c['skipped']} skipped "
+            f"({seconds:.0f} s, pytest exit {code})"
+        )
+    print(
+        f"all backends: {total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped"
+    )
     print("OK" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -10,12 +10,17 @@ from conftest import BACKEND, ROOT
 def keraseq(*args, timeout=600):
     return subprocess.run(
         [sys.executable, "-m", "keraseq", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
     )
 
 
 # TensorFlow's C++ runtime logs at import, before Python's logging exists; not keraseq's output.
-TF_START_UP = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} \S+ +\d+ \S+\.cc:\d+\]|To enable the following)")
+TF_START_UP = re.compile(
+    r"^(WARNING: All log messages before absl|[IWE]\d{4} \S+ +\d+ \S+\.cc:\d+\]|To enable the following)"
+)
 
 
 def own_lines(stderr):

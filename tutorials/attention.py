@@ -112,7 +112,10 @@ print(inspect.getsource(MultiHeadAttention.attend))
 
 # %%
 x = rng.normal(size=(2, 12, 32)).astype("float32")
-ours, builtin = MultiHeadAttention(num_heads=4, key_dim=8), keras.layers.MultiHeadAttention(num_heads=4, key_dim=8)
+ours, builtin = (
+    MultiHeadAttention(num_heads=4, key_dim=8),
+    keras.layers.MultiHeadAttention(num_heads=4, key_dim=8),
+)
 ours(x, x), builtin(x, x)
 ours.set_weights(builtin.get_weights())
 y, scores = ours(x, x, use_causal_mask=True, return_attention_scores=True)
@@ -151,11 +154,15 @@ h = h + keraseq.layers.PositionEmbedding(CONTEXT)(h)
 block = keraseq.layers.TransformerBlock(HEADS, 4 * WIDTH, normalize_first=True)
 h = block(h)
 model = keras.Model(tokens, keras.layers.Dense(len(chars))(keras.layers.LayerNormalization()(h)))
-model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+model.compile(
+    keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+)
 steps = 20 if QUICK else 1500
 losses = [float(model.train_on_batch(*batch(64))) for _ in range(steps)]
-print(f"next-character loss: {losses[0]:.2f} at the start, {np.mean(losses[-20:]):.2f} after {steps} steps "
-      f"(uniform guessing: {np.log(len(chars)):.2f})")
+print(
+    f"next-character loss: {losses[0]:.2f} at the start, {np.mean(losses[-20:]):.2f} after {steps} steps "
+    f"(uniform guessing: {np.log(len(chars)):.2f})"
+)
 
 # %%
 sentence = "The for statement iterates over the items of any"[:CONTEXT].ljust(CONTEXT)

@@ -62,7 +62,9 @@ else:
     results = experiments.run_tour(**tour, out=OUT, verbose=0)
 E = results["experiments"]
 print(f"results: {results['mode']} tour on backend {results['backend']} (keras {results['keras']})")
-print(f"command: {results.get('command')}; started {results.get('started')}; machine {results.get('machine')}")
+print(
+    f"command: {results.get('command')}; started {results.get('started')}; machine {results.get('machine')}"
+)
 print("seconds per experiment: " + ", ".join(f"{k} {v:.0f}" for k, v in results["seconds"].items()))
 
 
@@ -82,9 +84,11 @@ def table(header_rows):
 def recall_summary(result, x_key):
     """Each model's accuracies, longest distance recalled and first distance at chance."""
     for kind, values in result["accuracy"].items():
-        print(f"{kind:>11}: accuracy {', '.join(f'{a:.2f}' for a in values)} at {x_key} "
-              f"{result[x_key]}; longest recalled {result['longest_recalled'][kind]}, at chance "
-              f"from {result['chance_at'][kind]}")
+        print(
+            f"{kind:>11}: accuracy {', '.join(f'{a:.2f}' for a in values)} at {x_key} "
+            f"{result[x_key]}; longest recalled {result['longest_recalled'][kind]}, at chance "
+            f"from {result['chance_at'][kind]}"
+        )
 
 
 # %% [markdown]
@@ -104,9 +108,14 @@ if shown("vanishing"):
     v = E["vanishing"]
     for kind, at in v["vanished_at"].items():
         rel = v["relative"][kind]
-        print(f"{kind:>11}: relative gradient at distance 30 = {rel[30]:.1e}; "
-              + (f"below {v['floor']:g} from distance {at}" if at is not None
-                 else f"never below {v['floor']:g} within {v['length'] - 1} steps"))
+        print(
+            f"{kind:>11}: relative gradient at distance 30 = {rel[30]:.1e}; "
+            + (
+                f"below {v['floor']:g} from distance {at}"
+                if at is not None
+                else f"never below {v['floor']:g} within {v['length'] - 1} steps"
+            )
+        )
 
 # %% [markdown]
 # ## 2. With a spectral radius above 1 it explodes; clipping bounds the step
@@ -121,10 +130,14 @@ if shown("vanishing"):
 if shown("exploding"):
     x = E["exploding"]
     for radius, growth in x["growth"].items():
-        print(f"spectral radius {radius}: gradient at distance {x['length'] - 1} / at distance 0 = {growth:.2e}")
+        print(
+            f"spectral radius {radius}: gradient at distance {x['length'] - 1} / at distance 0 = {growth:.2e}"
+        )
     for name, biggest in x["max_update"].items():
-        print(f"{name:>9}: largest update ‖Δw‖ = {biggest:.3g} "
-              f"(η · clipnorm = {x['learning_rate'] * x['clipnorm']:g})")
+        print(
+            f"{name:>9}: largest update ‖Δw‖ = {biggest:.3g} "
+            f"(η · clipnorm = {x['learning_rate'] * x['clipnorm']:g})"
+        )
 
 # %% [markdown]
 # ## 3. Recurrent memory is short
@@ -139,7 +152,9 @@ if shown("exploding"):
 # %%
 if shown("memory"):
     m = E["memory"]
-    print(f"budget: {m['budget']}; chance {m['chance']:.2f}, chance band up to {m['chance_band']:.3f}")
+    print(
+        f"budget: {m['budget']}; chance {m['chance']:.2f}, chance band up to {m['chance_band']:.3f}"
+    )
     recall_summary(m, "delay")
 
 # %% [markdown]
@@ -164,8 +179,10 @@ if shown("highway"):
     for state, gates in h["forget_gate"].items():
         print(f"LSTM {state}: mean forget gate {sum(gates['mean']) / len(gates['mean']):.3f}")
     for name, values in h["state_gradient"].items():
-        print(f"{name:>16}: gradient along the state at distance {h['delay']} = {values[-1]:.2e} "
-              f"(at distance 0: {values[0]:.2f})")
+        print(
+            f"{name:>16}: gradient along the state at distance {h['delay']} = {values[-1]:.2e} "
+            f"(at distance 0: {values[0]:.2f})"
+        )
     print("trained accuracies on the task:", {k: round(a, 3) for k, a in h["accuracy"].items()})
 
 # %% [markdown]
@@ -184,13 +201,20 @@ if shown("highway"):
 if shown("speed"):
     s = E["speed"]
     for kind, seconds in s["step_seconds"].items():
-        print(f"{kind:>11}: step time {', '.join(f'{1000 * t:.1f}' for t in seconds)} ms at T = {s['length']} "
-              f"(×{s['growth'][kind]:.1f})")
+        print(
+            f"{kind:>11}: step time {', '.join(f'{1000 * t:.1f}' for t in seconds)} ms at T = {s['length']} "
+            f"(×{s['growth'][kind]:.1f})"
+        )
     for kind, lm in s["lm"].items():
         reached = lm["time_to_target"]
-        print(f"{kind:>11} LM: {lm['parameters']:,} parameters, val loss {lm['val_loss']:.3f}, "
-              + (f"loss {s['target_loss']} after {reached:.1f} s" if reached is not None
-                 else f"loss {s['target_loss']} not reached"))
+        print(
+            f"{kind:>11} LM: {lm['parameters']:,} parameters, val loss {lm['val_loss']:.3f}, "
+            + (
+                f"loss {s['target_loss']} after {reached:.1f} s"
+                if reached is not None
+                else f"loss {s['target_loss']} not reached"
+            )
+        )
 
 # %% [markdown]
 # ## 6. Long range, directly
@@ -255,8 +279,10 @@ quick_runs = sorted(MEASURED.glob("quick-*/results.json")) if MEASURED else []
 if quick_runs:
     runs = [experiments.load_results(p) for p in quick_runs]
     for run in runs:
-        print(f"{run['backend']}: {run.get('command')}, started {run.get('started')}, "
-              f"machine {run.get('machine')}")
+        print(
+            f"{run['backend']}: {run.get('command')}, started {run.get('started')}, "
+            f"machine {run.get('machine')}"
+        )
     table(experiments.backend_table(runs))
 else:
     print("no saved quick runs here: run `keraseq evolve` on each backend to compare them")

@@ -66,6 +66,7 @@ print(inspect.getsource(keraseq.layers.LSTMCell.step))
 # %% [markdown]
 # ## The same numbers as Keras
 
+
 # %%
 def max_diff_to_keras(ours, builtin, x):
     ours(x), builtin(x)
@@ -163,8 +164,14 @@ axes[0].bar(np.arange(1, TIMESTEPS + 1), sequence[0, :, 0], color=["C3"] + ["C7"
 axes[0].set_title("input x_t (first one in red)")
 axes[0].set_xlabel("t")
 for ax, (name, values) in zip(axes[1:], gates.items()):
-    image = ax.imshow(np.array(values).T, aspect="auto", vmin=0, vmax=1, cmap="viridis",
-                      extent=(0.5, TIMESTEPS + 0.5, cell.units - 0.5, -0.5))
+    image = ax.imshow(
+        np.array(values).T,
+        aspect="auto",
+        vmin=0,
+        vmax=1,
+        cmap="viridis",
+        extent=(0.5, TIMESTEPS + 0.5, cell.units - 0.5, -0.5),
+    )
     ax.set_title(name)
     ax.set_xlabel("t")
 axes[1].set_ylabel("unit")

@@ -129,7 +129,11 @@ for row in gpt_metrics[-3:]:
 
 # %%
 model, tokenizer = keraseq.load_checkpoint(RUNS / "gpt")
-print(keraseq.generate(model, tokenizer, "The ", 40 if QUICK else 300, temperature=0.8, top_k=20, seed=0))
+print(
+    keraseq.generate(
+        model, tokenizer, "The ", 40 if QUICK else 300, temperature=0.8, top_k=20, seed=0
+    )
+)
 
 # %% [markdown]
 # ## The KV cache
@@ -153,8 +157,10 @@ started = time.perf_counter()
 recomputed = keraseq.generation.greedy_by_recomputing(model, tokenizer, "The ", n_new)
 t_recomputed = time.perf_counter() - started
 print(repr(cached))
-print(f"same tokens: {cached == recomputed}; with the cache {t_cached:.2f} s (eager), recomputing "
-      f"{t_recomputed:.2f} s (compiled); both include their first-call compilation")
+print(
+    f"same tokens: {cached == recomputed}; with the cache {t_cached:.2f} s (eager), recomputing "
+    f"{t_recomputed:.2f} s (compiled); both include their first-call compilation"
+)
 assert cached == recomputed
 
 # %% [markdown]
@@ -169,7 +175,11 @@ lstm = train(RUNS / "lstm", model="lstm", verbose=0, **SETTINGS, **SIZES["lstm"]
 lstm_metrics = read_metrics("lstm")
 n_lstm = lstm.count_params()
 print(f"RecurrentLM(lstm, {lstm.num_layers} x {lstm.hidden_dim}): {n_lstm:,} parameters")
-print(keraseq.generate(lstm, tokenizer, "The ", 40 if QUICK else 200, temperature=0.8, top_k=20, seed=0))
+print(
+    keraseq.generate(
+        lstm, tokenizer, "The ", 40 if QUICK else 200, temperature=0.8, top_k=20, seed=0
+    )
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
@@ -182,8 +192,10 @@ ax.set_ylabel("cross-entropy (nats per character)")
 ax.legend()
 ax.set_title(f"Pretraining on CPython's docs, {keras.backend.backend()}")
 plt.show()
-print(f"final validation loss: MiniGPT {gpt_metrics[-1]['val_loss']:.3f}, "
-      f"LSTM {lstm_metrics[-1]['val_loss']:.3f}")
+print(
+    f"final validation loss: MiniGPT {gpt_metrics[-1]['val_loss']:.3f}, "
+    f"LSTM {lstm_metrics[-1]['val_loss']:.3f}"
+)
 
 # %% [markdown]
 # At this scale the LSTM holds its own: with a context of 64 characters and a few thousand steps,
@@ -206,12 +218,20 @@ print(f"final validation loss: MiniGPT {gpt_metrics[-1]['val_loss']:.3f}, "
 # %%
 from IPython.display import Markdown, display
 
-saved = next((p for p in (Path("../benchmarks/results/minigpt.md"),
-                          Path("benchmarks/results/minigpt.md")) if p.is_file()), None)
+saved = next(
+    (
+        p
+        for p in (Path("../benchmarks/results/minigpt.md"), Path("benchmarks/results/minigpt.md"))
+        if p.is_file()
+    ),
+    None,
+)
 if saved is None:
     print("benchmarks/results/minigpt.md is not here: run the benchmark to fill this table")
 else:
-    _, table = saved.read_text(encoding="utf-8").split("\n", 1)  # under this page's heading, not its own
+    _, table = saved.read_text(encoding="utf-8").split(
+        "\n", 1
+    )  # under this page's heading, not its own
     display(Markdown(table))
 
 # %% [markdown]
@@ -229,8 +249,10 @@ scale = {
 for name, n in scale.items():
     print(f"{name:30s} {n:>18,.0f} parameters   {n / n_gpt:>12,.0f} x MiniGPT")
 seen = STEPS * gpt_config.batch_size * gpt_config.context
-print(f"\nthis MiniGPT read {seen:,} characters in training, with a context of "
-      f"{gpt_config.context}; GPT-3 read about 300,000,000,000 tokens, with a context of 2048")
+print(
+    f"\nthis MiniGPT read {seen:,} characters in training, with a context of "
+    f"{gpt_config.context}; GPT-3 read about 300,000,000,000 tokens, with a context of 2048"
+)
 
 # %% [markdown]
 # The equations are the same ones: embeddings, causal self-attention,

@@ -78,6 +78,7 @@ assert diff < 1e-5
 # is positive. The answer sits at the start and the loss at the end, so the network has to carry
 # one bit across the whole sequence.
 
+
 # %%
 def first_sign_task(n, timesteps):
     x = rng.uniform(-1, 1, size=(n, timesteps, 1)).astype("float32")
@@ -85,11 +86,13 @@ def first_sign_task(n, timesteps):
 
 
 def rnn_classifier(timesteps, **rnn_kwargs):
-    return keras.Sequential([
-        keras.Input((timesteps, 1)),
-        keraseq.layers.SimpleRNN(32, **rnn_kwargs),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((timesteps, 1)),
+            keraseq.layers.SimpleRNN(32, **rnn_kwargs),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
 
 
 TIMESTEPS = 10
@@ -164,8 +167,9 @@ for clipnorm in (None, 1.0):
     keras.utils.set_random_seed(1)  # the same initial weights for both runs
     initializer = keras.initializers.Orthogonal(gain=1.5)
     model = rnn_classifier(CLIP_STEPS, recurrent_initializer=initializer)
-    model.compile(keras.optimizers.SGD(0.2, clipnorm=clipnorm), "binary_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        keras.optimizers.SGD(0.2, clipnorm=clipnorm), "binary_crossentropy", metrics=["accuracy"]
+    )
     history = model.fit(x_clip, y_clip, batch_size=64, epochs=2 if QUICK else 8, verbose=0)
     losses, accuracy = history.history["loss"], history.history["accuracy"][-1]
     label = "no clipping" if clipnorm is None else f"clipnorm={clipnorm}"

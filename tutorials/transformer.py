@@ -46,7 +46,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import keraseq
-from keraseq.layers import FeedForward, RotaryEmbedding, SinusoidalPositionEncoding, TransformerBlock
+from keraseq.layers import (
+    FeedForward,
+    RotaryEmbedding,
+    SinusoidalPositionEncoding,
+    TransformerBlock,
+)
 from keraseq.layers.attention import kv_cache
 from keraseq.tutorial import start
 
@@ -74,14 +79,25 @@ x = rng.normal(size=(2, 10, 32)).astype("float32")
 padding = np.array([[True] * 7 + [False] * 3, [True] * 10])
 for normalize_first in (False, True):
     ours = TransformerBlock(num_heads=4, intermediate_dim=64, normalize_first=normalize_first)
-    reference = keras_hub.layers.TransformerDecoder(intermediate_dim=64, num_heads=4, normalize_first=normalize_first)
+    reference = keras_hub.layers.TransformerDecoder(
+        intermediate_dim=64, num_heads=4, normalize_first=normalize_first
+    )
     ours(x), reference(x)
     ours.set_weights(reference.get_weights())
     diff = max(
-        np.max(np.abs(keras.ops.convert_to_numpy(ours(x, mask=padding)) - keras.ops.convert_to_numpy(reference(x, decoder_padding_mask=padding)))),
-        np.max(np.abs(keras.ops.convert_to_numpy(ours(x)) - keras.ops.convert_to_numpy(reference(x)))),
+        np.max(
+            np.abs(
+                keras.ops.convert_to_numpy(ours(x, mask=padding))
+                - keras.ops.convert_to_numpy(reference(x, decoder_padding_mask=padding))
+            )
+        ),
+        np.max(
+            np.abs(keras.ops.convert_to_numpy(ours(x)) - keras.ops.convert_to_numpy(reference(x)))
+        ),
     )
-    print(f"normalize_first={normalize_first}: {len(ours.weights)} weights, max |keraseq - keras_hub| = {diff:.2e}")
+    print(
+        f"normalize_first={normalize_first}: {len(ours.weights)} weights, max |keraseq - keras_hub| = {diff:.2e}"
+    )
     assert diff < 1e-5
 
 # %% [markdown]
@@ -100,7 +116,9 @@ for normalize_first in (False, True):
 
 # %%
 print(inspect.getsource(SinusoidalPositionEncoding.call))
-table = keras.ops.convert_to_numpy(SinusoidalPositionEncoding()(np.zeros((1, 128, 64), "float32")))[0]
+table = keras.ops.convert_to_numpy(SinusoidalPositionEncoding()(np.zeros((1, 128, 64), "float32")))[
+    0
+]
 plt.figure(figsize=(7, 3.5))
 plt.imshow(table, aspect="auto", cmap="RdBu", vmin=-1, vmax=1)
 plt.xlabel("feature (sin on even, cos on odd)")
@@ -117,7 +135,10 @@ offsets = np.arange(-32, 33)
 scores = {}
 for m in (0, 40):  # the query at position m, the key at m - offset
     rq = keras.ops.convert_to_numpy(rope(q, start_index=m + 32))
-    scores[m] = [float(np.sum(rq * keras.ops.convert_to_numpy(rope(k, start_index=m + 32 - d)))) for d in offsets]
+    scores[m] = [
+        float(np.sum(rq * keras.ops.convert_to_numpy(rope(k, start_index=m + 32 - d))))
+        for d in offsets
+    ]
 print("same scores at every absolute position:", np.allclose(scores[0], scores[40], atol=1e-3))
 plt.figure(figsize=(6, 3))
 plt.plot(offsets, scores[0], label="query at position 32")
@@ -165,6 +186,7 @@ assert diff < 1e-5
 # so each call also pays the framework's per-operation overhead, the same for both; the
 # [benchmarks](benchmarks.md) time it compiled (`jax.jit`, `tf.function`) at context 256.
 
+
 # %%
 def median_ms(call, repeats):
     call()  # warm-up
@@ -182,13 +204,21 @@ contexts = [64, 256] if QUICK else [64, 256, 1024]
 cached_ms, recompute_ms = [], []
 for context in contexts:
     tokens = rng.normal(size=(1, context, WIDTH)).astype("float32")
-    cache = block(tokens[:, :-1], cache=keraseq.layers.empty_kv_cache(1, context, HEADS, WIDTH // HEADS), cache_update_index=0)[1]
+    cache = block(
+        tokens[:, :-1],
+        cache=keraseq.layers.empty_kv_cache(1, context, HEADS, WIDTH // HEADS),
+        cache_update_index=0,
+    )[1]
     index = np.int32(context - 1)
     repeats = 3 if QUICK else 10
-    cached_ms.append(median_ms(lambda: block(tokens[:, -1:], cache=cache, cache_update_index=index)[0], repeats))
+    cached_ms.append(
+        median_ms(lambda: block(tokens[:, -1:], cache=cache, cache_update_index=index)[0], repeats)
+    )
     recompute_ms.append(median_ms(lambda: block(tokens)[:, -1:], repeats))
-    print(f"context {context:3d}: {cached_ms[-1]:7.2f} ms with the cache, {recompute_ms[-1]:7.2f} ms recomputing "
-          f"({recompute_ms[-1] / cached_ms[-1]:.1f}x)")
+    print(
+        f"context {context:3d}: {cached_ms[-1]:7.2f} ms with the cache, {recompute_ms[-1]:7.2f} ms recomputing "
+        f"({recompute_ms[-1] / cached_ms[-1]:.1f}x)"
+    )
 
 plt.figure(figsize=(6, 3.5))
 plt.plot(contexts, recompute_ms, marker="o", label="recompute the context")
@@ -211,12 +241,16 @@ plt.show()
 # `benchmarks/results/attention.json`), when it has been run:
 
 # %%
-results_file = Path(keraseq.__file__).resolve().parent.parent / "benchmarks" / "results" / "attention.json"
+results_file = (
+    Path(keraseq.__file__).resolve().parent.parent / "benchmarks" / "results" / "attention.json"
+)
 if results_file.exists():
     for result in json.loads(results_file.read_text()):
         ms = result["generation_median_ms"]
-        print(f"{result['backend']:>10}: {ms['with KV cache']:.2f} ms per token with the cache, "
-              f"{ms['recompute context']:.2f} ms recomputing: {ms['recompute context'] / ms['with KV cache']:.1f}x")
+        print(
+            f"{result['backend']:>10}: {ms['with KV cache']:.2f} ms per token with the cache, "
+            f"{ms['recompute context']:.2f} ms recomputing: {ms['recompute context'] / ms['with KV cache']:.1f}x"
+        )
 else:
     print("not run yet: python benchmarks/attention_step.py")
 

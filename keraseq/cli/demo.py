@@ -45,11 +45,14 @@ def run(args):
     x_train, y_train = first_sign_task(4096, args.timesteps, rng)
     x_test, y_test = first_sign_task(512, args.timesteps, rng)
 
-    print(f"backend {keras.backend.backend()}: training keraseq.layers.LSTM(32) to recall the sign "
-          f"of the first of {args.timesteps} values")
+    print(
+        f"backend {keras.backend.backend()}: training keraseq.layers.LSTM(32) to recall the sign "
+        f"of the first of {args.timesteps} values"
+    )
     ours = lstm_classifier(LSTM(32), args.timesteps)
-    ours.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy",
-                 metrics=["accuracy"])
+    ours.compile(
+        optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy", metrics=["accuracy"]
+    )
     ours.fit(x_train, y_train, batch_size=64, epochs=args.epochs, verbose=2)
     _, accuracy = ours.evaluate(x_test, y_test, verbose=0)
 
@@ -57,6 +60,8 @@ def run(args):
     twin.set_weights(ours.get_weights())  # same weights, same order, same shapes
     diff = np.max(np.abs(ours.predict(x_test, verbose=0) - twin.predict(x_test, verbose=0)))
     print(f"test accuracy of keraseq's LSTM: {accuracy:.3f} (chance: 0.5)")
-    print(f"max |keraseq LSTM - keras.layers.LSTM| with the same weights: {diff:.2e} "
-          f"({'equal' if diff <= 1e-5 else 'DIFFERENT'} at 1e-5)")
+    print(
+        f"max |keraseq LSTM - keras.layers.LSTM| with the same weights: {diff:.2e} "
+        f"({'equal' if diff <= 1e-5 else 'DIFFERENT'} at 1e-5)"
+    )
     return 0 if diff <= 1e-5 else 1

@@ -15,13 +15,27 @@ def add_parser(sub):
         "offline python-docs corpus. Prints a table per model and the RNN/LSTM vs Transformer "
         "comparison; writes DIR/results.json and one PNG per experiment.",
     )
-    parser.add_argument("--full", action="store_true",
-                        help="the docs' sizes (long); default: a quick tour of a few minutes")
-    parser.add_argument("--only", metavar="EXP[,EXP]",
-                        help="run only these: vanishing,exploding,memory,highway,speed,range,scaling")
-    parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
-                        help=f"where results.json and the figures go (default ./{DEFAULT_OUT})")
-    parser.add_argument("--width", type=int, help="width of every model but the scaling sweep's (default 32 quick, 64 full)")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="the docs' sizes (long); default: a quick tour of a few minutes",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="EXP[,EXP]",
+        help="run only these: vanishing,exploding,memory,highway,speed,range,scaling",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        default=DEFAULT_OUT,
+        help=f"where results.json and the figures go (default ./{DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--width",
+        type=int,
+        help="width of every model but the scaling sweep's (default 32 quick, 64 full)",
+    )
     parser.add_argument("--steps", type=int, help="training steps of every run (default per mode)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
@@ -40,14 +54,23 @@ def run(args):
     print(f"keraseq evolve ({mode}) on backend {keras.backend.backend()}, results in {args.out}/")
     start = time.perf_counter()
     command = shlex.join(["keraseq", *args.argv])  # recorded in results.json with the backend
-    results = run_tour(only, args.full, args.width, args.steps, args.out,
-                       verbose=0 if args.quiet else 1, command=command)
+    results = run_tour(
+        only,
+        args.full,
+        args.width,
+        args.steps,
+        args.out,
+        verbose=0 if args.quiet else 1,
+        command=command,
+    )
     print("\nModels (language models on python-docs; recall on the memory task):")
     print(format_table(*model_table(results)))
     print("\nRNN/LSTM against the Transformer, measured:")
     print(format_table(*comparison_table(results)))
     for line in results["experiments"].get("scaling", {}).get("findings", []):
         print(f"  {line}")
-    print(f"\n{time.perf_counter() - start:.0f} s; wrote {args.out}/results.json and "
-          f"{len(results['figures'])} figures")
+    print(
+        f"\n{time.perf_counter() - start:.0f} s; wrote {args.out}/results.json and "
+        f"{len(results['figures'])} figures"
+    )
     return 0

@@ -28,7 +28,16 @@ def run(args):
         sys.stdout.flush()
 
     show(args.prompt)
-    generate(model, tokenizer, args.prompt, args.max_new_tokens, args.temperature, args.top_k,
-             args.top_p, args.seed, on_token=show)
+    generate(
+        model,
+        tokenizer,
+        args.prompt,
+        args.max_new_tokens,
+        args.temperature,
+        args.top_k,
+        args.top_p,
+        args.seed,
+        on_token=show,
+    )
     show("\n")
     return 0

@@ -17,8 +17,12 @@ FLAGS = [
     ("--warmup-steps", "warmup_steps", int, "linear warm-up (default min(100, decay steps / 20))"),
     ("--decay-steps", "decay_steps", int, "length of warm-up + cosine decay (default --steps)"),
     ("--weight-decay", "weight_decay", float, "AdamW weight decay of the matrices (default 0.1)"),
-    ("--eval-interval", "eval_interval", int,
-     "steps between validation and checkpoints (default: largest divisor of --steps up to 250)"),
+    (
+        "--eval-interval",
+        "eval_interval",
+        int,
+        "steps between validation and checkpoints (default: largest divisor of --steps up to 250)",
+    ),
     ("--eval-batches", "eval_batches", int, "validation batches (default 20)"),
     ("--seed", "seed", int, "seed of the weights and the batches (default 0)"),
     ("--distribute", "distribute", str, "data-parallel: shard batches over all devices (JAX)"),
@@ -35,16 +39,23 @@ def add_parser(sub):
     for flag, dest, kind, text in FLAGS:
         parser.add_argument(flag, dest=dest, type=kind, default=None, help=text)
     parser.add_argument("--out", required=True, metavar="DIR", help="the run's directory")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the checkpoint in --out (same step, learning rate, data)")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the checkpoint in --out (same step, learning rate, data)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args):
     from keraseq.training import train
 
-    settings = {dest: getattr(args, dest) for _, dest, _, _ in FLAGS if getattr(args, dest) is not None}
+    settings = {
+        dest: getattr(args, dest) for _, dest, _, _ in FLAGS if getattr(args, dest) is not None
+    }
     model = train(args.out, resume=args.resume, **settings)
-    print(f"checkpoint: {args.out}/model.keras ({model.count_params():,} parameters); "
-          f"try: keraseq generate {args.out} --prompt TEXT")
+    print(
+        f"checkpoint: {args.out}/model.keras ({model.count_params():,} parameters); "
+        f"try: keraseq generate {args.out} --prompt TEXT"
+    )
     return 0

@@ -166,8 +166,7 @@ def _cell_and_suffix(layer):
         cell, suffix = getattr(layer, "cell", None), "_l0"
     if not isinstance(cell, (SimpleRNNCell, LSTMCell, GRUCell)):
         raise ValueError(
-            "Expected a keraseq SimpleRNN, LSTM or GRU layer or cell, got "
-            f"{type(layer).__name__}."
+            f"Expected a keraseq SimpleRNN, LSTM or GRU layer or cell, got {type(layer).__name__}."
         )
     if not cell.built:
         raise ValueError(

@@ -17,11 +17,24 @@ sets several runs side by side).
 """
 
 from keraseq.experiments.tables import (
-    backend_table, comparison_table, format_table, markdown_table, model_table,
+    backend_table,
+    comparison_table,
+    format_table,
+    markdown_table,
+    model_table,
 )
 from keraseq.experiments.tour import EXPERIMENTS, FULL, QUICK, load_results, run_tour, settings
 
 __all__ = [
-    "EXPERIMENTS", "QUICK", "FULL", "run_tour", "settings", "load_results", "model_table",
-    "comparison_table", "backend_table", "format_table", "markdown_table",
+    "EXPERIMENTS",
+    "QUICK",
+    "FULL",
+    "run_tour",
+    "settings",
+    "load_results",
+    "model_table",
+    "comparison_table",
+    "backend_table",
+    "format_table",
+    "markdown_table",
 ]

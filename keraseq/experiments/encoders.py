@@ -7,12 +7,24 @@ width, adds sinusoidal positions and reads the last position of one causal `Tran
 
 import keras
 
-from keraseq.layers import GRU, LSTM, SimpleRNN, SinusoidalPositionEncoding, TransformerBlock
-from keraseq.layers import validation
+from keraseq.layers import (
+    GRU,
+    LSTM,
+    SimpleRNN,
+    SinusoidalPositionEncoding,
+    TransformerBlock,
+    validation,
+)
 
 KINDS = ("rnn", "lstm", "gru", "transformer")
 RECURRENT = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
-LABELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "transformer": "Transformer", "gpt": "MiniGPT"}
+LABELS = {
+    "rnn": "RNN",
+    "lstm": "LSTM",
+    "gru": "GRU",
+    "transformer": "Transformer",
+    "gpt": "MiniGPT",
+}
 
 
 @keras.saving.register_keras_serializable(package="keraseq")

@@ -43,24 +43,40 @@ class UpdateNorms(StepClock):
 
     def on_train_batch_end(self, batch, logs=None):
         after = self.model.get_weights()
-        self.updates.append(float(np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(after, self.before)))))
+        self.updates.append(
+            float(np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(after, self.before))))
+        )
         super().on_train_batch_end(batch, logs)
 
 
 def train_curves(clipnorm, radius, width, length, steps, learning_rate, seed):
     """Loss and update norm per step of SGD on the recall task, clipped at `clipnorm` (or not)."""
     keras.utils.set_random_seed(seed)
-    x, y = recall_batch(np.random.default_rng(seed), steps * 32, length, length - 1, 4, distractors=True)
+    x, y = recall_batch(
+        np.random.default_rng(seed), steps * 32, length, length - 1, 4, distractors=True
+    )
     model = keras.Sequential([keras.Input((length, 6)), rnn(width, radius), keras.layers.Dense(4)])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate, global_clipnorm=clipnorm),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate, global_clipnorm=clipnorm),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     log = UpdateNorms()
     model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0, callbacks=[log])
     return {"loss": log.losses, "update_norm": log.updates}
 
 
-def run(radii=(0.9, 1.0, 1.5), width=32, length=30, input_scale=1e-3, train_radius=1.5,
-        train_steps=60, learning_rate=0.5, clipnorm=1.0, seed=0, verbose=1):
+def run(
+    radii=(0.9, 1.0, 1.5),
+    width=32,
+    length=30,
+    input_scale=1e-3,
+    train_radius=1.5,
+    train_steps=60,
+    learning_rate=0.5,
+    clipnorm=1.0,
+    seed=0,
+    verbose=1,
+):
     """Gradient norms against the distance per spectral radius, and SGD with and without clipping.
 
     Returns:
@@ -73,13 +89,20 @@ def run(radii=(0.9, 1.0, 1.5), width=32, length=30, input_scale=1e-3, train_radi
     bar.add(1)
     training = {}
     for name, clip in (("unclipped", None), ("clipped", clipnorm)):
-        training[name] = train_curves(clip, train_radius, width, length, train_steps, learning_rate, seed)
+        training[name] = train_curves(
+            clip, train_radius, width, length, train_steps, learning_rate, seed
+        )
         bar.add(1)
     return {
-        "width": width, "length": length, "input_scale": input_scale,
-        "distance": list(range(length)), "norms": norms,
+        "width": width,
+        "length": length,
+        "input_scale": input_scale,
+        "distance": list(range(length)),
+        "norms": norms,
         "growth": {r: v[-1] / v[0] for r, v in norms.items()},
-        "train_radius": train_radius, "learning_rate": learning_rate, "clipnorm": clipnorm,
+        "train_radius": train_radius,
+        "learning_rate": learning_rate,
+        "clipnorm": clipnorm,
         "training": training,
         "max_update": {name: max(c["update_norm"], default=0.0) for name, c in training.items()},
     }

@@ -76,7 +76,9 @@ def run(delay=20, budget=None, seed=0, verbose=1):
     """
     budget = budget or RecallBudget()
     length = delay + 1
-    x, _ = recall_batch(np.random.default_rng([seed, 2]), 32, length, delay, budget.num_symbols, True)
+    x, _ = recall_batch(
+        np.random.default_rng([seed, 2]), 32, length, delay, budget.num_symbols, True
+    )
     gates, gradients, accuracy = {}, {}, {}
     bar = keras.utils.Progbar(4, verbose=verbose, unit_name="model")
     for kind, index in STATE_INDEX.items():
@@ -90,8 +92,12 @@ def run(delay=20, budget=None, seed=0, verbose=1):
                 gates[state] = forget_gates(cell, x)
             bar.add(1)
     return {
-        "delay": delay, "step": list(range(length)), "distance": list(range(length)),
-        "forget_gate": gates, "state_gradient": gradients, "accuracy": accuracy,
+        "delay": delay,
+        "step": list(range(length)),
+        "distance": list(range(length)),
+        "forget_gate": gates,
+        "state_gradient": gradients,
+        "accuracy": accuracy,
         "budget": vars(budget),
     }
 
@@ -99,8 +105,10 @@ def run(delay=20, budget=None, seed=0, verbose=1):
 def plot(result, path):
     with plotting.figure(path, "The LSTM's cell-state highway", ncols=2) as (gates, grads):
         for state, f in result["forget_gate"].items():
-            line, = gates.plot(result["step"], f["mean"], label=f"LSTM {state}: mean f_t")
-            gates.fill_between(result["step"], f["p10"], f["p90"], color=line.get_color(), alpha=0.2)
+            (line,) = gates.plot(result["step"], f["mean"], label=f"LSTM {state}: mean f_t")
+            gates.fill_between(
+                result["step"], f["p10"], f["p90"], color=line.get_color(), alpha=0.2
+            )
         gates.set_xlabel("step t (cue at 0, query at the end)")
         gates.set_ylabel("forget gate f_t (mean, 10-90%)")
         gates.set_ylim(0, 1)

@@ -54,8 +54,19 @@ class StepClock(keras.callbacks.Callback):
         self.times.append(time.perf_counter())
 
 
-def train_lm(kind, dim, layers, data, steps, batch_size=16, context=64, lr=3e-3, eval_batches=10,
-             seed=0, verbose=1):
+def train_lm(
+    kind,
+    dim,
+    layers,
+    data,
+    steps,
+    batch_size=16,
+    context=64,
+    lr=3e-3,
+    eval_batches=10,
+    seed=0,
+    verbose=1,
+):
     """Trains one language model; returns it and its measurements.
 
     Returns:
@@ -63,20 +74,38 @@ def train_lm(kind, dim, layers, data, steps, batch_size=16, context=64, lr=3e-3,
         at the end of each step, from the end of step 1 (so compiling is not counted)],
         "step_time": median seconds per step, "val_loss"})`.
     """
-    config = TrainConfig(model=kind, steps=steps, batch_size=batch_size, context=context,
-                         layers=layers, dim=dim, heads=4 if dim % 4 == 0 else 1, lr=lr,
-                         min_lr=lr / 10, seed=seed).resolved()
+    config = TrainConfig(
+        model=kind,
+        steps=steps,
+        batch_size=batch_size,
+        context=context,
+        layers=layers,
+        dim=dim,
+        heads=4 if dim % 4 == 0 else 1,
+        lr=lr,
+        min_lr=lr / 10,
+        seed=seed,
+    ).resolved()
     keras.utils.set_random_seed(seed)
     model = build_model(config, data.tokenizer.vocabulary_size())
     model.compile(optimizer=build_optimizer(config, model), loss=LOSS)
     clock = StepClock()
-    model.fit(WindowBatches(data.train_ids, batch_size, context, steps, seed=seed), epochs=1,
-              shuffle=False, verbose=verbose, callbacks=[clock])
+    model.fit(
+        WindowBatches(data.train_ids, batch_size, context, steps, seed=seed),
+        epochs=1,
+        shuffle=False,
+        verbose=verbose,
+        callbacks=[clock],
+    )
     val = WindowBatches(data.val_ids, batch_size, context, eval_batches, seed=seed)
     seconds = [t - clock.times[0] for t in clock.times]
     return model, {
-        "model": kind, "dim": dim, "layers": layers, "parameters": int(model.count_params()),
-        "loss": clock.losses, "seconds": seconds,
+        "model": kind,
+        "dim": dim,
+        "layers": layers,
+        "parameters": int(model.count_params()),
+        "loss": clock.losses,
+        "seconds": seconds,
         "step_time": float(np.median(np.diff(seconds))) if steps > 1 else None,
         "val_loss": float(model.evaluate(val, verbose=0)),
     }

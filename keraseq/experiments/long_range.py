@@ -35,6 +35,10 @@ def run(kinds=KINDS, length=48, distances=(1, 4, 12, 24, 47), budget=None, seed=
 
 
 def plot(result, path):
-    memory.plot_accuracy(result, path, "distance",
-                         f"Recall at a fixed length of {result['length']} steps, one model each",
-                         "distance from the cue to the query (steps)")
+    memory.plot_accuracy(
+        result,
+        path,
+        "distance",
+        f"Recall at a fixed length of {result['length']} steps, one model each",
+        "distance from the cue to the query (steps)",
+    )

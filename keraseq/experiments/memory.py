@@ -23,8 +23,13 @@ def report(x_key, distances, accuracy, budget):
         longest[kind] = max(recalled, default=None)
         chance_at[kind] = min(at_chance, default=None)
     return {
-        x_key: distances, "accuracy": accuracy, "longest_recalled": longest, "chance_at": chance_at,
-        "chance": budget.chance, "chance_band": band, "recalled_threshold": RECALLED,
+        x_key: distances,
+        "accuracy": accuracy,
+        "longest_recalled": longest,
+        "chance_at": chance_at,
+        "chance": budget.chance,
+        "chance_band": band,
+        "recalled_threshold": RECALLED,
         "budget": vars(budget),
     }
 
@@ -54,8 +59,14 @@ def plot_accuracy(result, path, x_key, title, xlabel):
         # Models that agree draw on top of each other: each gets its own marker, the later ones
         # thinner, so that every curve stays visible.
         for i, (kind, values) in enumerate(result["accuracy"].items()):
-            ax.plot(result[x_key], values, marker="osD^"[i % 4], markersize=9 - 2 * i,
-                    linewidth=3 - 0.6 * i, label=plotting.label(kind))
+            ax.plot(
+                result[x_key],
+                values,
+                marker="osD^"[i % 4],
+                markersize=9 - 2 * i,
+                linewidth=3 - 0.6 * i,
+                label=plotting.label(kind),
+            )
         ax.axhline(result["chance"], color="gray", linestyle=":", label="chance")
         ax.axhline(result["recalled_threshold"], color="gray", linestyle="--", label="recalled")
         ax.set_xlabel(xlabel)
@@ -65,5 +76,10 @@ def plot_accuracy(result, path, x_key, title, xlabel):
 
 
 def plot(result, path):
-    plot_accuracy(result, path, "delay", "Copy after a delay: one model trained per delay",
-                  "delay (steps between the cue and the query)")
+    plot_accuracy(
+        result,
+        path,
+        "delay",
+        "Copy after a delay: one model trained per delay",
+        "delay (steps between the cue and the query)",
+    )

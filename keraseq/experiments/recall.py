@@ -29,8 +29,10 @@ def recall_batch(rng, n, length, distance, num_symbols, distractors=False):
     """
     distance = np.broadcast_to(np.asarray(distance), (n,))
     if np.any(distance < 1) or np.any(distance > length - 1):
-        raise ValueError(f"distance must be in [1, length - 1 = {length - 1}], got {distance.min()}"
-                         f"..{distance.max()}")
+        raise ValueError(
+            f"distance must be in [1, length - 1 = {length - 1}], got {distance.min()}"
+            f"..{distance.max()}"
+        )
     x = np.zeros((n, length, num_symbols + 2), dtype="float32")
     rows = np.arange(n)
     if distractors:
@@ -63,11 +65,13 @@ class RecallBudget:
 
 def recall_classifier(kind, budget, length):
     """`sequence_encoder(kind)` then a `Dense` readout of the symbol, compiled with Adam."""
-    model = keras.Sequential([
-        keras.Input((length, budget.num_symbols + 2)),
-        sequence_encoder(kind, budget.width),
-        keras.layers.Dense(budget.num_symbols),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((length, budget.num_symbols + 2)),
+            sequence_encoder(kind, budget.width),
+            keras.layers.Dense(budget.num_symbols),
+        ]
+    )
     model.compile(
         optimizer=keras.optimizers.Adam(budget.learning_rate, global_clipnorm=1.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -94,8 +98,14 @@ def train_recall(kind, budget, length, distance, distractors, seed):
 
 def recall_accuracy(model, budget, length, distance, distractors, seed):
     """Accuracy on `budget.eval_size` new sequences with the cue `distance` steps back."""
-    x, y = recall_batch(np.random.default_rng([seed, 1]), budget.eval_size, length, distance,
-                        budget.num_symbols, distractors)
+    x, y = recall_batch(
+        np.random.default_rng([seed, 1]),
+        budget.eval_size,
+        length,
+        distance,
+        budget.num_symbols,
+        distractors,
+    )
     logits = model.predict(x, batch_size=256, verbose=0)
     return float(np.mean(np.argmax(logits, axis=-1) == y))
 

@@ -36,29 +36,38 @@ def describe(result):
     for kind, points in result["points"].items():
         s = result["slope"][kind]
         if s is not None:
-            lines.append(f"{NAMES[kind]}: {s:+.3f} validation loss per 10× parameters "
-                         f"({points[0]['parameters']:,} to {points[-1]['parameters']:,}).")
+            lines.append(
+                f"{NAMES[kind]}: {s:+.3f} validation loss per 10× parameters "
+                f"({points[0]['parameters']:,} to {points[-1]['parameters']:,})."
+            )
         if len(points) > 2:
-            lines.append(f"{NAMES[kind]} between its two largest sizes: {top_slope(points):+.3f} "
-                         f"per 10× parameters.")
+            lines.append(
+                f"{NAMES[kind]} between its two largest sizes: {top_slope(points):+.3f} "
+                f"per 10× parameters."
+            )
     pairs = list(zip(lstm, gpt))  # the i-th width of each
     winners = ["lstm" if a["val_loss"] < b["val_loss"] else "gpt" for a, b in pairs]
     for (a, b), winner in zip(pairs, winners):
         best, other = (a, b) if winner == "lstm" else (b, a)
-        lines.append(f"At width {a['dim']}: {NAMES[winner]} wins, "
-                     f"{best['val_loss']:.3f} against {other['val_loss']:.3f} "
-                     f"({best['parameters']:,} vs {other['parameters']:,} parameters).")
+        lines.append(
+            f"At width {a['dim']}: {NAMES[winner]} wins, "
+            f"{best['val_loss']:.3f} against {other['val_loss']:.3f} "
+            f"({best['parameters']:,} vs {other['parameters']:,} parameters)."
+        )
     changes = [i for i in range(1, len(winners)) if winners[i] != winners[i - 1]]
     if changes:
         i = changes[0]
-        lines.append(f"The order flips between width {pairs[i - 1][0]['dim']} and {pairs[i][0]['dim']}.")
+        lines.append(
+            f"The order flips between width {pairs[i - 1][0]['dim']} and {pairs[i][0]['dim']}."
+        )
     else:
         lines.append("The order does not change over these sizes.")
     return lines
 
 
-def run(dims=(16, 32, 64), layers=2, steps=200, batch_size=16, context=64, data=None, seed=0,
-        verbose=1):
+def run(
+    dims=(16, 32, 64), layers=2, steps=200, batch_size=16, context=64, data=None, seed=0, verbose=1
+):
     """Validation loss against parameters for the LSTM LM and MiniGPT at each width in `dims`.
 
     Returns:
@@ -71,14 +80,19 @@ def run(dims=(16, 32, 64), layers=2, steps=200, batch_size=16, context=64, data=
     bar = keras.utils.Progbar(2 * len(dims), verbose=verbose, unit_name="model")
     for kind in points:
         for dim in dims:
-            _, result = language.train_lm(kind, dim, layers, data, steps, batch_size, context,
-                                          seed=seed, verbose=0)
+            _, result = language.train_lm(
+                kind, dim, layers, data, steps, batch_size, context, seed=seed, verbose=0
+            )
             del result["loss"], result["seconds"]
             points[kind].append(result)
             bar.add(1)
     result = {
-        "dims": dims, "layers": layers, "steps": steps, "tokens": steps * batch_size * context,
-        "points": points, "slope": {kind: slope(p) for kind, p in points.items()},
+        "dims": dims,
+        "layers": layers,
+        "steps": steps,
+        "tokens": steps * batch_size * context,
+        "points": points,
+        "slope": {kind: slope(p) for kind, p in points.items()},
     }
     result["findings"] = describe(result)
     return result
@@ -87,8 +101,12 @@ def run(dims=(16, 32, 64), layers=2, steps=200, batch_size=16, context=64, data=
 def plot(result, path):
     with plotting.figure(path, "Validation loss against size, same token budget") as ax:
         for kind, points in result["points"].items():
-            ax.semilogx([p["parameters"] for p in points], [p["val_loss"] for p in points],
-                        marker="o", label=NAMES[kind])
+            ax.semilogx(
+                [p["parameters"] for p in points],
+                [p["val_loss"] for p in points],
+                marker="o",
+                label=NAMES[kind],
+            )
         ax.set_xlabel("parameters")
         ax.set_ylabel("validation loss (nats per character)")
         ax.legend()

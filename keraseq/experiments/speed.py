@@ -53,8 +53,20 @@ def time_to_target(run, target):
     return None
 
 
-def run(kinds=KINDS, lengths=(16, 32, 64, 128), repeats=5, lm_kinds=language.LM_KINDS, lm_dim=64,
-        lm_layers=2, lm_steps=200, target_loss=2.5, budget=None, data=None, seed=0, verbose=1):
+def run(
+    kinds=KINDS,
+    lengths=(16, 32, 64, 128),
+    repeats=5,
+    lm_kinds=language.LM_KINDS,
+    lm_dim=64,
+    lm_layers=2,
+    lm_steps=200,
+    target_loss=2.5,
+    budget=None,
+    data=None,
+    seed=0,
+    verbose=1,
+):
     """Step time against length, and the language models' time to `target_loss`.
 
     Returns:
@@ -65,22 +77,26 @@ def run(kinds=KINDS, lengths=(16, 32, 64, 128), repeats=5, lm_kinds=language.LM_
     kinds = check_kinds(kinds)
     budget = budget or RecallBudget()
     lengths = sorted(int(n) for n in lengths)
-    seconds = measure_grid(kinds, lengths, lambda kind, n: step_time(kind, n, budget, repeats, seed),
-                           verbose, "timing")
+    seconds = measure_grid(
+        kinds, lengths, lambda kind, n: step_time(kind, n, budget, repeats, seed), verbose, "timing"
+    )
     data = data or language.load_lm_data()
     lm = {}
     for kind in lm_kinds:
         if verbose:
             print(f"language model {kind}, width {lm_dim}, {lm_steps} steps:")
-        model, result = language.train_lm(kind, lm_dim, lm_layers, data, lm_steps, seed=seed,
-                                          verbose=verbose)
+        model, result = language.train_lm(
+            kind, lm_dim, lm_layers, data, lm_steps, seed=seed, verbose=verbose
+        )
         result["time_to_target"] = time_to_target(result, target_loss)
         result["sample"] = language.sample(model, data, seed=seed)
         lm[kind] = result
     return {
-        "length": lengths, "step_seconds": seconds,
+        "length": lengths,
+        "step_seconds": seconds,
         "growth": {kind: s[-1] / s[0] for kind, s in seconds.items()},
-        "target_loss": target_loss, "lm": lm,
+        "target_loss": target_loss,
+        "lm": lm,
     }
 
 

@@ -30,7 +30,14 @@ def number(value, spec):
 
 def model_table(results):
     """`(header, rows)`: one row per model."""
-    header = ["model", "LM parameters", "LM step (ms)", "longest delay recalled", "val loss", "sample"]
+    header = [
+        "model",
+        "LM parameters",
+        "LM step (ms)",
+        "longest delay recalled",
+        "val loss",
+        "sample",
+    ]
     rows = []
     for kind in KINDS:
         lm = lookup(results, "speed", "lm", LM_OF[kind]) or {}
@@ -38,14 +45,16 @@ def model_table(results):
         recalled = lookup(results, "memory", "longest_recalled", kind)
         ran = lookup(results, "memory", "accuracy", kind) is not None
         sample = lm.get("sample")
-        rows.append([
-            LABELS[kind] + (" (MiniGPT)" if kind == "transformer" else ""),
-            number(lm.get("parameters"), ","),
-            number(None if step is None else 1000 * step, ".1f"),
-            NONE if not ran else (f"{recalled}" if recalled is not None else "none tested"),
-            number(lm.get("val_loss"), ".3f"),
-            NONE if sample is None else repr(sample[:40]),
-        ])
+        rows.append(
+            [
+                LABELS[kind] + (" (MiniGPT)" if kind == "transformer" else ""),
+                number(lm.get("parameters"), ","),
+                number(None if step is None else 1000 * step, ".1f"),
+                NONE if not ran else (f"{recalled}" if recalled is not None else "none tested"),
+                number(lm.get("val_loss"), ".3f"),
+                NONE if sample is None else repr(sample[:40]),
+            ]
+        )
     return header, rows
 
 
@@ -55,21 +64,47 @@ def comparison_rows(results):
     speed, memory = lookup(results, "speed") or {}, lookup(results, "memory") or {}
     lengths, lm = speed.get("length") or [None], speed.get("lm") or {}
     points = lookup(results, "scaling", "points") or {}
-    slopes = {kind: top_slope(p) for kind, p in points.items()}  # still gaining at the largest sizes?
+    slopes = {
+        kind: top_slope(p) for kind, p in points.items()
+    }  # still gaining at the largest sizes?
     return [
-        ("parallelization", "sequential vs fully parallel",
-         f"step time ×, T={lengths[0]}→{lengths[-1]}", ".1f", "lower", speed.get("growth", {})),
-        ("long-range dependencies", "difficult vs easy", "longest delay recalled", "d", "higher",
-         memory.get("longest_recalled", {})),
-        ("training speed", "slow vs fast", f"s to loss {speed.get('target_loss')}", ".1f", "lower",
-         {k: lm[LM_OF[k]]["time_to_target"] for k in KINDS if LM_OF[k] in lm}),
-        ("scalability", "limited vs scales well", "val loss per 10× params, two largest sizes", "+.3f", "lower",
-         {k: slopes[LM_OF[k]] for k in ("lstm", "transformer") if LM_OF[k] in slopes}),
+        (
+            "parallelization",
+            "sequential vs fully parallel",
+            f"step time ×, T={lengths[0]}→{lengths[-1]}",
+            ".1f",
+            "lower",
+            speed.get("growth", {}),
+        ),
+        (
+            "long-range dependencies",
+            "difficult vs easy",
+            "longest delay recalled",
+            "d",
+            "higher",
+            memory.get("longest_recalled", {}),
+        ),
+        (
+            "training speed",
+            "slow vs fast",
+            f"s to loss {speed.get('target_loss')}",
+            ".1f",
+            "lower",
+            {k: lm[LM_OF[k]]["time_to_target"] for k in KINDS if LM_OF[k] in lm},
+        ),
+        (
+            "scalability",
+            "limited vs scales well",
+            "val loss per 10× params, two largest sizes",
+            "+.3f",
+            "lower",
+            {k: slopes[LM_OF[k]] for k in ("lstm", "transformer") if LM_OF[k] in slopes},
+        ),
     ]
 
 
 def verdict(values, better):
-    """"held" if the Transformer beats every recurrent model measured, else "did not hold here"."""
+    """ "held" if the Transformer beats every recurrent model measured, else "did not hold here"."""
     worst = float("inf") if better == "lower" else float("-inf")
     scored = {k: worst if v is None else v for k, v in values.items()}
     recurrent = [scored[k] for k in ("rnn", "lstm", "gru") if k in scored]
@@ -91,8 +126,10 @@ def comparison_table(results):
 
 def aspect_cells(values, spec):
     """One cell per model: its number, "not reached" (None) or "—" (the model did not run)."""
-    return [NONE if k not in values else "not reached" if values[k] is None
-            else number(values[k], spec) for k in KINDS]
+    return [
+        NONE if k not in values else "not reached" if values[k] is None else number(values[k], spec)
+        for k in KINDS
+    ]
 
 
 def backend_table(runs):
@@ -102,10 +139,15 @@ def backend_table(runs):
     rows = []
     for results in runs:
         vanished = lookup(results, "vanishing", "vanished_at") or {}
-        row = [results.get("backend", NONE), results.get("mode", NONE),
-               number(sum(results.get("seconds", {}).values()) or None, ".0f"),
-               " / ".join(NONE if k not in vanished else "never" if vanished[k] is None
-                          else str(vanished[k]) for k in KINDS)]
+        row = [
+            results.get("backend", NONE),
+            results.get("mode", NONE),
+            number(sum(results.get("seconds", {}).values()) or None, ".0f"),
+            " / ".join(
+                NONE if k not in vanished else "never" if vanished[k] is None else str(vanished[k])
+                for k in KINDS
+            ),
+        ]
         for aspect, _, measure, spec, better, values in comparison_rows(results):
             if not rows:  # the first run names the columns
                 header.append(f"{aspect}: {measure}")

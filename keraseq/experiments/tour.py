@@ -17,13 +17,26 @@ import keras
 
 from keraseq import files
 from keraseq.experiments import (
-    exploding, highway, language, long_range, memory, scaling, speed, tables, vanishing,
+    exploding,
+    highway,
+    language,
+    long_range,
+    memory,
+    scaling,
+    speed,
+    tables,
+    vanishing,
 )
 from keraseq.experiments.recall import RecallBudget
 
 EXPERIMENTS = {
-    "vanishing": vanishing, "exploding": exploding, "memory": memory, "highway": highway,
-    "speed": speed, "range": long_range, "scaling": scaling,
+    "vanishing": vanishing,
+    "exploding": exploding,
+    "memory": memory,
+    "highway": highway,
+    "speed": speed,
+    "range": long_range,
+    "scaling": scaling,
 }
 RESULTS_FILE = "results.json"
 
@@ -46,8 +59,9 @@ FULL = {
     "memory": dict(delays=(5, 10, 20, 40, 60, 100)),
     "highway": dict(delay=20),  # the longest delay the LSTM recalls in `memory` at this budget: the
     # gates of a model that did not learn the task say nothing about memory (at 40 it stayed at chance)
-    "speed": dict(lengths=(16, 32, 64, 128, 256, 512), repeats=7, lm_dim=128, lm_steps=1500,
-                  target_loss=1.8),
+    "speed": dict(
+        lengths=(16, 32, 64, 128, 256, 512), repeats=7, lm_dim=128, lm_steps=1500, target_loss=1.8
+    ),
     "range": dict(length=100, distances=(1, 5, 10, 20, 40, 60, 80, 99)),
     "scaling": dict(dims=(16, 32, 64, 128, 192), steps=1500),
 }
@@ -61,8 +75,10 @@ def parse_only(text):
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in EXPERIMENTS]
     if unknown or not names:
-        raise ValueError(f"unknown experiment {', '.join(unknown) or repr(text)}: expected one or "
-                         f"more of {','.join(EXPERIMENTS)}, comma-separated")
+        raise ValueError(
+            f"unknown experiment {', '.join(unknown) or repr(text)}: expected one or "
+            f"more of {','.join(EXPERIMENTS)}, comma-separated"
+        )
     return [n for n in EXPERIMENTS if n in names]
 
 
@@ -70,11 +86,15 @@ def settings(full=False, width=None, steps=None):
     """Every experiment's keyword arguments: the mode's, with `width` and `steps` applied."""
     chosen = {name: dict(kwargs) for name, kwargs in (FULL if full else QUICK).items()}
     for name, value in (("width", width), ("steps", steps)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
             raise ValueError(f"--{name} must be a positive integer, got {value!r}")
     if width is not None:
         if width % 4:
-            raise ValueError(f"--width must be a multiple of 4 (the Transformer's heads), got {width}")
+            raise ValueError(
+                f"--width must be a multiple of 4 (the Transformer's heads), got {width}"
+            )
         chosen["budget"]["width"] = width
         for name, key in WIDTH_KEYS.items():
             chosen[name][key] = width
@@ -102,10 +122,16 @@ def run_tour(only=None, full=False, width=None, steps=None, out=None, verbose=1,
     chosen = settings(full, width, steps)
     out = None if out is None else prepare_out(out)
     results = {
-        "backend": keras.backend.backend(), "keras": keras.__version__,
-        "mode": "full" if full else "quick", "settings": chosen, "command": command,
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "mode": "full" if full else "quick",
+        "settings": chosen,
+        "command": command,
         "started": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-        "machine": machine(), "seconds": {}, "experiments": {}, "figures": {},
+        "machine": machine(),
+        "seconds": {},
+        "experiments": {},
+        "figures": {},
     }
     data = None
     for name in names:
@@ -132,7 +158,11 @@ def run_tour(only=None, full=False, width=None, steps=None, out=None, verbose=1,
 def machine():
     """Where the numbers were measured: platform, CPU count and the thread settings in force."""
     threads = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "XLA_FLAGS") if k in os.environ}
-    return {"platform": platform.platform(), "cpu_count": os.cpu_count(), "threads": threads or "default"}
+    return {
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "threads": threads or "default",
+    }
 
 
 def prepare_out(out):
@@ -152,7 +182,9 @@ def prepare_out(out):
 
 def write_results(results, out):
     """`out/results.json`, strict JSON (a NaN or infinite loss is written as null), atomically."""
-    files.write_text(Path(out) / RESULTS_FILE, json.dumps(strict_json(results), indent=1, allow_nan=False))
+    files.write_text(
+        Path(out) / RESULTS_FILE, json.dumps(strict_json(results), indent=1, allow_nan=False)
+    )
 
 
 def strict_json(value):

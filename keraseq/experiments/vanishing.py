@@ -29,15 +29,22 @@ def run(kinds=KINDS, width=32, length=60, batch_size=16, features=8, seed=0, ver
     bar = keras.utils.Progbar(len(kinds), verbose=verbose, unit_name="model")
     for kind in kinds:
         keras.utils.set_random_seed(seed)
-        by_distance = input_gradient_norms(sequence_encoder(kind, width), x)[::-1]  # distance 0 first
+        by_distance = input_gradient_norms(sequence_encoder(kind, width), x)[
+            ::-1
+        ]  # distance 0 first
         norms[kind] = [float(v) for v in by_distance]
         relative[kind] = [float(v / by_distance[0]) for v in by_distance]
         below = np.flatnonzero(np.asarray(relative[kind]) < FLOOR)
         vanished[kind] = int(below[0]) if below.size else None
         bar.add(1)
     return {
-        "width": width, "length": length, "floor": FLOOR,
-        "distance": list(range(length)), "norms": norms, "relative": relative, "vanished_at": vanished,
+        "width": width,
+        "length": length,
+        "floor": FLOOR,
+        "distance": list(range(length)),
+        "norms": norms,
+        "relative": relative,
+        "vanished_at": vanished,
     }
 
 

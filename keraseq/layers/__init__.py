@@ -14,8 +14,19 @@ from keraseq.layers.attention import (
 from keraseq.layers.recurrent import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 
 __all__ = [
-    "SimpleRNNCell", "SimpleRNN", "LSTMCell", "LSTM", "GRUCell", "GRU",
-    "scaled_dot_product_attention", "causal_mask", "empty_kv_cache", "MultiHeadAttention",
-    "SinusoidalPositionEncoding", "PositionEmbedding", "RotaryEmbedding", "FeedForward",
+    "SimpleRNNCell",
+    "SimpleRNN",
+    "LSTMCell",
+    "LSTM",
+    "GRUCell",
+    "GRU",
+    "scaled_dot_product_attention",
+    "causal_mask",
+    "empty_kv_cache",
+    "MultiHeadAttention",
+    "SinusoidalPositionEncoding",
+    "PositionEmbedding",
+    "RotaryEmbedding",
+    "FeedForward",
     "TransformerBlock",
 ]

@@ -76,6 +76,7 @@ class MiniGPT(keras.Model):
         self.tie_embeddings = bool(tie_embeddings)
         if hidden_dim % num_heads:
             raise ValueError(f"`num_heads` ({num_heads}) must divide `hidden_dim` ({hidden_dim})")
+
         def init():  # a new one per weight: an unseeded initializer repeats its values
             return keras.initializers.RandomNormal(stddev=INIT_STDDEV)
 

@@ -3,8 +3,7 @@
 import keras
 import numpy as np
 
-from keraseq.layers import GRU, LSTM, SimpleRNN
-from keraseq.layers import validation
+from keraseq.layers import GRU, LSTM, SimpleRNN, validation
 
 RECURRENT_LAYERS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
 
@@ -35,7 +34,9 @@ class RecurrentLM(keras.Model):
     def __init__(self, cell="lstm", vocabulary_size=None, hidden_dim=256, num_layers=2, **kwargs):
         super().__init__(**kwargs)
         if cell not in RECURRENT_LAYERS:
-            raise ValueError(f"unknown cell {cell!r}: expected one of {', '.join(RECURRENT_LAYERS)}")
+            raise ValueError(
+                f"unknown cell {cell!r}: expected one of {', '.join(RECURRENT_LAYERS)}"
+            )
         self.cell = cell
         self.vocabulary_size = validation.positive_int("vocabulary_size", vocabulary_size)
         self.hidden_dim = validation.positive_int("hidden_dim", hidden_dim)

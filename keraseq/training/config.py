@@ -65,7 +65,9 @@ class TrainConfig:
         if c.warmup_steps is None:
             c.warmup_steps = min(100, c.decay_steps // 20)
         if not 0 <= c.warmup_steps < c.decay_steps:
-            raise ValueError(f"--warmup-steps must be in [0, decay steps = {c.decay_steps}), got {c.warmup_steps}")
+            raise ValueError(
+                f"--warmup-steps must be in [0, decay steps = {c.decay_steps}), got {c.warmup_steps}"
+            )
         if c.eval_interval is None:
             c.eval_interval = max(d for d in range(1, min(250, c.steps) + 1) if c.steps % d == 0)
         _check_positive("eval_interval", c.eval_interval)
@@ -78,7 +80,9 @@ class TrainConfig:
         if not 0 <= c.dropout < 1:
             raise ValueError(f"--dropout must be in [0, 1), got {c.dropout}")
         if c.distribute not in (None, "data-parallel"):
-            raise ValueError(f"unknown --distribute {c.distribute!r}: the only strategy is data-parallel")
+            raise ValueError(
+                f"unknown --distribute {c.distribute!r}: the only strategy is data-parallel"
+            )
         return c
 
     def to_json(self):

@@ -45,8 +45,10 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
     if resume:
         config = _resumed_config(directory, settings)
     elif checkpoint.has_checkpoint(directory):
-        raise ValueError(f"{directory} already holds a checkpoint: add --resume to continue it, or "
-                         "choose another --out")
+        raise ValueError(
+            f"{directory} already holds a checkpoint: add --resume to continue it, or "
+            "choose another --out"
+        )
     else:
         config = TrainConfig(**settings)
     config = config.resolved()
@@ -54,8 +56,11 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
         use_data_parallel(config.batch_size, verbose)
 
     text = load_corpus(config.corpus, cache_dir=cache_dir)
-    tokenizer = (CharTokenizer.load(directory / checkpoint.TOKENIZER_FILE) if resume
-                 else CharTokenizer.from_text(text))
+    tokenizer = (
+        CharTokenizer.load(directory / checkpoint.TOKENIZER_FILE)
+        if resume
+        else CharTokenizer.from_text(text)
+    )
     train_ids, val_ids = train_validation_split(tokenizer.tokenize(text))
     if len(val_ids) < config.context + 1:
         raise ValueError(
@@ -81,10 +86,17 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
         return model
     interval = config.eval_interval
     model.fit(
-        WindowBatches(train_ids, config.batch_size, config.context, config.steps - start,
-                      seed=config.seed, start=start),
-        validation_data=WindowBatches(val_ids, config.batch_size, config.context,
-                                      config.eval_batches, seed=config.seed),
+        WindowBatches(
+            train_ids,
+            config.batch_size,
+            config.context,
+            config.steps - start,
+            seed=config.seed,
+            start=start,
+        ),
+        validation_data=WindowBatches(
+            val_ids, config.batch_size, config.context, config.eval_batches, seed=config.seed
+        ),
         steps_per_epoch=interval,
         initial_epoch=start // interval,
         epochs=config.steps // interval,
@@ -98,8 +110,10 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
 def _resumed_config(directory, changes):
     """The saved run's config, with `steps` and `distribute` changed if asked."""
     if not checkpoint.has_checkpoint(directory):
-        raise ValueError(f"--resume: no checkpoint in {directory} to resume (no "
-                         f"{checkpoint.MODEL_FILE}); start the run without --resume")
+        raise ValueError(
+            f"--resume: no checkpoint in {directory} to resume (no "
+            f"{checkpoint.MODEL_FILE}); start the run without --resume"
+        )
     saved = TrainConfig.from_json(checkpoint.read_config(directory))
     for name, new in changes.items():
         old = getattr(saved, name)
@@ -136,11 +150,15 @@ def use_data_parallel(batch_size, verbose=1):
     """
     backend = keras.backend.backend()
     if backend != "jax":
-        raise ValueError(f"--distribute data-parallel needs KERAS_BACKEND=jax (keras.distribution "
-                         f"runs on JAX only); the backend is {backend}")
+        raise ValueError(
+            f"--distribute data-parallel needs KERAS_BACKEND=jax (keras.distribution "
+            f"runs on JAX only); the backend is {backend}"
+        )
     devices = keras.distribution.list_devices()
     if batch_size % len(devices):
-        raise ValueError(f"--batch-size {batch_size} must be a multiple of the {len(devices)} devices")
+        raise ValueError(
+            f"--batch-size {batch_size} must be a multiple of the {len(devices)} devices"
+        )
     keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
     if verbose:
         print(f"data-parallel over {len(devices)} devices: {', '.join(devices)}")

@@ -19,15 +19,21 @@ OPTIONS = {
 def built_pair(rng, query, value, key=None, **kwargs):
     """A keras.layers.MultiHeadAttention with random weights (biases too) and ours with its weights."""
     builtin, ours = keras.layers.MultiHeadAttention(**kwargs), MultiHeadAttention(**kwargs)
-    builtin(query, value, key=key, return_attention_scores=True)  # its fused path fails on JAX if value_dim != key_dim
+    builtin(
+        query, value, key=key, return_attention_scores=True
+    )  # its fused path fails on JAX if value_dim != key_dim
     ours(query, value, key=key)
-    builtin.set_weights([rng.normal(scale=0.4, size=w.shape).astype("float32") for w in builtin.get_weights()])
+    builtin.set_weights(
+        [rng.normal(scale=0.4, size=w.shape).astype("float32") for w in builtin.get_weights()]
+    )
     ours.set_weights(builtin.get_weights())
     return builtin, ours
 
 
 def inputs(rng, t=T, s=S, query_dim=8, value_dim=7):
-    return rng.normal(size=(B, t, query_dim)).astype("float32"), rng.normal(size=(B, s, value_dim)).astype("float32")
+    return rng.normal(size=(B, t, query_dim)).astype("float32"), rng.normal(
+        size=(B, s, value_dim)
+    ).astype("float32")
 
 
 def random_mask(rng, t=T, s=S):
@@ -60,7 +66,9 @@ def test_equals_builtin(option, masking, rng):
     if masking == "none":  # the built-in's weights, shapes and order
         assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in builtin.weights]
         kinds = ("kernel", "bias") if OPTIONS[option].get("use_bias", True) else ("kernel",)
-        assert [w.name for w in ours.weights] == [f"{n}_{k}" for n in ("query", "key", "value", "output") for k in kinds]
+        assert [w.name for w in ours.weights] == [
+            f"{n}_{k}" for n in ("query", "key", "value", "output") for k in kinds
+        ]
     kwargs = {}
     if "attention_mask" in masking:
         kwargs["attention_mask"] = random_mask(rng, T, value.shape[1])
@@ -91,13 +99,19 @@ def test_keras_padding_masks_equal_builtin(rng):
     assert max_abs_diff(out, ref_out) <= ATOL and max_abs_diff(scores, ref_scores) <= ATOL
     scores = to_numpy(scores)
     assert np.all(scores[0, :, 4:, :] == 0)  # padding queries attend to nothing
-    assert np.all(scores[0, :, :, 3:] == 0) and np.all(scores[1, :, :, 2:] == 0)  # nobody sees padding keys
-    assert np.array_equal(to_numpy(out._keras_mask), query_tokens != 0)  # the output keeps the query mask
+    assert np.all(scores[0, :, :, 3:] == 0) and np.all(
+        scores[1, :, :, 2:] == 0
+    )  # nobody sees padding keys
+    assert np.array_equal(
+        to_numpy(out._keras_mask), query_tokens != 0
+    )  # the output keeps the query mask
     # The fused path: equal on the real queries (the built-in's padding rows are backend-defined there).
     real = query_tokens != 0
     fused, fused_ref = to_numpy(ours(*masked_inputs())), to_numpy(builtin(*masked_inputs()))
     assert max_abs_diff(fused[real], fused_ref[real]) <= ATOL
-    assert max_abs_diff(fused[~real], to_numpy(out)[~real]) <= ATOL  # ours: 0 attention, on both paths
+    assert (
+        max_abs_diff(fused[~real], to_numpy(out)[~real]) <= ATOL
+    )  # ours: 0 attention, on both paths
 
 
 def test_explicit_masks_equal_keras_masks(rng):
@@ -105,8 +119,15 @@ def test_explicit_masks_equal_keras_masks(rng):
     query_mask = np.array([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], bool)
     value_mask = np.array([[1, 1, 1, 0, 0], [1, 1, 0, 0, 0]], bool)
     _, ours = built_pair(rng, query, value, num_heads=2, key_dim=4)
-    explicit = ours(query, value, query_mask=query_mask, value_mask=value_mask, return_attention_scores=True)
-    as_attention_mask = ours(query, value, attention_mask=query_mask[:, :, None] & value_mask[:, None, :], return_attention_scores=True)
+    explicit = ours(
+        query, value, query_mask=query_mask, value_mask=value_mask, return_attention_scores=True
+    )
+    as_attention_mask = ours(
+        query,
+        value,
+        attention_mask=query_mask[:, :, None] & value_mask[:, None, :],
+        return_attention_scores=True,
+    )
     assert max_abs_diff(explicit, as_attention_mask) == 0.0
 
 
@@ -137,16 +158,25 @@ def test_kv_cache_prefill_then_step_and_scores(rng):
     layer = MultiHeadAttention(2, 4)
     full, full_scores = layer(x, x, use_causal_mask=True, return_attention_scores=True)
     cache = empty_kv_cache(B, T + 3, 2, 4)
-    first, cache = layer(x[:, :4], x[:, :4], use_causal_mask=True, cache=cache, cache_update_index=0)
+    first, cache = layer(
+        x[:, :4], x[:, :4], use_causal_mask=True, cache=cache, cache_update_index=0
+    )
     last, scores, cache = layer(
-        x[:, 4:], x[:, 4:], use_causal_mask=True, cache=cache, cache_update_index=4, return_attention_scores=True
+        x[:, 4:],
+        x[:, 4:],
+        use_causal_mask=True,
+        cache=cache,
+        cache_update_index=4,
+        return_attention_scores=True,
     )
     assert tuple(cache.shape) == (B, 2, T + 3, 2, 4)
     assert max_abs_diff(np.concatenate([to_numpy(first), to_numpy(last)], 1), full) <= ATOL
     assert max_abs_diff(to_numpy(scores)[..., :T], to_numpy(full_scores)[:, :, 4:]) <= ATOL
     assert np.all(to_numpy(scores)[..., T:] == 0)
     # `cache_update_index=None` only reads the cache; hide the slots after position 4 + i by hand.
-    read_only = layer(x[:, 4:], x[:, 4:], attention_mask=causal_mask(2, T + 3, start_index=4), cache=cache)[0]
+    read_only = layer(
+        x[:, 4:], x[:, 4:], attention_mask=causal_mask(2, T + 3, start_index=4), cache=cache
+    )[0]
     assert max_abs_diff(read_only, last) <= ATOL
 
 
@@ -158,7 +188,10 @@ def test_kv_cache_prefill_then_step_and_scores(rng):
         (dict(num_heads=2, key_dim=0), "`key_dim` must be a positive integer, got 0"),
         (dict(num_heads=2, key_dim=4, value_dim=-1), "`value_dim` must be a positive integer"),
         (dict(num_heads=2, key_dim=4, dropout=1.0), r"`dropout` must be a float in \[0, 1\)"),
-        (dict(num_heads=2, key_dim=4, output_shape=(3, 4)), "`output_shape` must be an int or a 1-tuple"),
+        (
+            dict(num_heads=2, key_dim=4, output_shape=(3, 4)),
+            "`output_shape` must be an int or a 1-tuple",
+        ),
     ],
 )
 def test_bad_arguments_raise(kwargs, match):
@@ -169,21 +202,31 @@ def test_bad_arguments_raise(kwargs, match):
 def test_bad_call_arguments_raise(rng):
     query, value = inputs(rng)
     layer = MultiHeadAttention(2, 4)
-    with pytest.raises(ValueError, match=r"`attention_mask` of shape \(2, 5, 5\) does not broadcast .* \(2, 6, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"`attention_mask` of shape \(2, 5, 5\) does not broadcast .* \(2, 6, 5\)"
+    ):
         layer(query, value, attention_mask=np.ones((B, 5, S), bool))
-    with pytest.raises(ValueError, match=r"expects `query` of shape \(batch, positions, features\)"):
+    with pytest.raises(
+        ValueError, match=r"expects `query` of shape \(batch, positions, features\)"
+    ):
         MultiHeadAttention(2, 4)(query[0], value[0])
-    with pytest.raises(ValueError, match=r"`cache` must have shape \(batch, 2, max_length, num_heads, head_dim\)"):
+    with pytest.raises(
+        ValueError, match=r"`cache` must have shape \(batch, 2, max_length, num_heads, head_dim\)"
+    ):
         layer(query, query, cache=empty_kv_cache(B, T, 3, 4), cache_update_index=0)
     with pytest.raises(ValueError, match="`cache_update_index` is only meaningful with a `cache`"):
         layer(query, query, cache_update_index=0)
     with pytest.raises(ValueError, match="needs `value_dim == key_dim`"):
-        MultiHeadAttention(2, 4, value_dim=3)(query, query, cache=empty_kv_cache(B, T, 2, 4), cache_update_index=0)
+        MultiHeadAttention(2, 4, value_dim=3)(
+            query, query, cache=empty_kv_cache(B, T, 2, 4), cache_update_index=0
+        )
 
 
 def test_config_round_trip(rng):
     query, value = inputs(rng)
-    layer = MultiHeadAttention(2, 4, value_dim=3, output_shape=5, dropout=0.1, use_bias=False, fused=False, seed=7)
+    layer = MultiHeadAttention(
+        2, 4, value_dim=3, output_shape=5, dropout=0.1, use_bias=False, fused=False, seed=7
+    )
     layer(query, value)
     clone = MultiHeadAttention.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()

@@ -21,7 +21,10 @@ def test_sinusoidal_equals_keras_hub_and_numpy(start_index, rng):
     ours = SinusoidalPositionEncoding(max_wavelength=500)(x, start_index=start_index)
     ref = keras_hub.layers.SinePositionEncoding(max_wavelength=500)(x, start_index=start_index)
     assert max_abs_diff(ours, ref) <= ATOL
-    assert max_abs_diff(ours, np.broadcast_to(numpy_sinusoid(7, 10, start_index, 500), x.shape)) <= ATOL
+    assert (
+        max_abs_diff(ours, np.broadcast_to(numpy_sinusoid(7, 10, start_index, 500), x.shape))
+        <= ATOL
+    )
 
 
 @pytest.mark.parametrize("start_index", [0, 3])
@@ -33,25 +36,42 @@ def test_position_embedding_equals_keras_hub(start_index, rng):
     assert [w.shape for w in ours.get_weights()] == [w.shape for w in ref.get_weights()] == [(9, 6)]
     ours.set_weights(ref.get_weights())
     assert max_abs_diff(ours(x, start_index=start_index), ref(x, start_index=start_index)) <= ATOL
-    assert max_abs_diff(to_numpy(ours(x, start_index=start_index))[1], ref.get_weights()[0][start_index : start_index + 5]) == 0
+    assert (
+        max_abs_diff(
+            to_numpy(ours(x, start_index=start_index))[1],
+            ref.get_weights()[0][start_index : start_index + 5],
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize("shape", [(2, 7, 8), (2, 7, 3, 6)], ids=["(B,T,d)", "(B,T,heads,d)"])
 @pytest.mark.parametrize("start_index, scaling_factor", [(0, 1.0), (4, 2.0)])
 def test_rotary_equals_keras_hub(shape, start_index, scaling_factor, rng):
     x = rng.normal(size=shape).astype("float32")
-    ours = RotaryEmbedding(max_wavelength=100, scaling_factor=scaling_factor)(x, start_index=start_index)
-    ref = keras_hub.layers.RotaryEmbedding(max_wavelength=100, scaling_factor=scaling_factor)(x, start_index=start_index)
+    ours = RotaryEmbedding(max_wavelength=100, scaling_factor=scaling_factor)(
+        x, start_index=start_index
+    )
+    ref = keras_hub.layers.RotaryEmbedding(max_wavelength=100, scaling_factor=scaling_factor)(
+        x, start_index=start_index
+    )
     assert max_abs_diff(ours, ref) <= ATOL
 
 
 def test_rotary_scores_depend_on_relative_position_only(rng):
     """RoPE(q, m) · RoPE(k, n) is the same for (m, n) = (2, 0) and (7, 5)."""
-    q, k = rng.normal(size=(1, 1, 8)).astype("float32"), rng.normal(size=(1, 1, 8)).astype("float32")
+    q, k = (
+        rng.normal(size=(1, 1, 8)).astype("float32"),
+        rng.normal(size=(1, 1, 8)).astype("float32"),
+    )
     rope = RotaryEmbedding()
-    dot = lambda m, n: float(np.sum(to_numpy(rope(q, start_index=m)) * to_numpy(rope(k, start_index=n))))
+    dot = lambda m, n: float(
+        np.sum(to_numpy(rope(q, start_index=m)) * to_numpy(rope(k, start_index=n)))
+    )
     assert abs(dot(2, 0) - dot(7, 5)) <= 1e-4 and abs(dot(2, 0) - dot(0, 2)) > 1e-3
-    np.testing.assert_allclose(np.linalg.norm(to_numpy(rope(q, start_index=3))), np.linalg.norm(q), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.linalg.norm(to_numpy(rope(q, start_index=3))), np.linalg.norm(q), rtol=1e-5
+    )
 
 
 def test_bad_arguments_raise(rng):
@@ -66,7 +86,11 @@ def test_bad_arguments_raise(rng):
 
 
 def test_configs_round_trip():
-    for layer in (SinusoidalPositionEncoding(123), PositionEmbedding(7, initializer="ones"), RotaryEmbedding(50, 2.0)):
+    for layer in (
+        SinusoidalPositionEncoding(123),
+        PositionEmbedding(7, initializer="ones"),
+        RotaryEmbedding(50, 2.0),
+    ):
         clone = type(layer).from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
 

@@ -64,13 +64,17 @@ def test_equals_keras_dot_product_attention(causal, rng):
     mask[..., 0] = True
     ours, _ = scaled_dot_product_attention(q, k, v, mask=mask, is_causal=causal)
     to_bthd = lambda x: np.swapaxes(x, 1, 2)  # keras.ops wants (B, T, heads, d)
-    fused = keras.ops.dot_product_attention(to_bthd(q), to_bthd(k), to_bthd(v), mask=mask, is_causal=causal)
+    fused = keras.ops.dot_product_attention(
+        to_bthd(q), to_bthd(k), to_bthd(v), mask=mask, is_causal=causal
+    )
     assert max_abs_diff(ours, to_bthd(to_numpy(fused))) <= ATOL
 
 
 def test_dropout_only_drops_weights(rng):
     q, k, v = qkv(rng)
-    out, weights = scaled_dot_product_attention(q, k, v, dropout_rate=0.5, seed=keras.random.SeedGenerator(3))
+    out, weights = scaled_dot_product_attention(
+        q, k, v, dropout_rate=0.5, seed=keras.random.SeedGenerator(3)
+    )
     _, ref_weights = attention(q, k, v)
     assert max_abs_diff(weights, ref_weights) <= ATOL  # the returned weights are before dropout
     assert max_abs_diff(out, attention(q, k, v)[0]) > 1e-3
@@ -89,5 +93,7 @@ def test_mismatched_query_and_key_widths_raise(rng):
 
 def test_mask_that_does_not_broadcast_raises(rng):
     q, k, v = qkv(rng)
-    with pytest.raises(ValueError, match=r"does not broadcast to the attention scores of shape \(2, 3, 5, 7\)"):
+    with pytest.raises(
+        ValueError, match=r"does not broadcast to the attention scores of shape \(2, 3, 5, 7\)"
+    ):
         scaled_dot_product_attention(q, k, v, mask=np.ones((5, 6), bool))

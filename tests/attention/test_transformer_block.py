@@ -8,7 +8,13 @@ from decoding import compiled, decode_token_by_token
 from layer_checks import LayerChecks
 from reference import attention
 
-from keraseq.layers import FeedForward, MultiHeadAttention, PositionEmbedding, TransformerBlock, causal_mask
+from keraseq.layers import (
+    FeedForward,
+    MultiHeadAttention,
+    PositionEmbedding,
+    TransformerBlock,
+    causal_mask,
+)
 
 B, T, WIDTH, HEADS, FF = 2, 6, 16, 4, 24
 
@@ -18,7 +24,9 @@ def built_pair(rng, x, **kwargs):
     ref = keras_hub.layers.TransformerDecoder(FF, HEADS, **kwargs)
     ours = TransformerBlock(HEADS, FF, **kwargs)
     ref(x), ours(x)
-    ref.set_weights([rng.normal(scale=0.3, size=w.shape).astype("float32") for w in ref.get_weights()])
+    ref.set_weights(
+        [rng.normal(scale=0.3, size=w.shape).astype("float32") for w in ref.get_weights()]
+    )
     ours.set_weights(ref.get_weights())
     return ref, ours
 
@@ -57,7 +65,9 @@ def test_equals_keras_hub(normalize_first, activation, rng):
     assert max_abs_diff(ours(x, mask=padding), ref(x, decoder_padding_mask=padding)) <= ATOL
     custom = rng.random((B, T, T)) > 0.3
     custom[..., 0] = True
-    assert max_abs_diff(ours(x, attention_mask=custom), ref(x, decoder_attention_mask=custom)) <= ATOL
+    assert (
+        max_abs_diff(ours(x, attention_mask=custom), ref(x, decoder_attention_mask=custom)) <= ATOL
+    )
     assert max_abs_diff(ours(x, use_causal_mask=False), ref(x, use_causal_mask=False)) <= ATOL
 
 
@@ -76,9 +86,13 @@ def test_attention_scores_are_the_self_attentions(rng):
     out, scores = ours(x, return_attention_scores=True)
     assert max_abs_diff(out, ours(x)) <= ATOL
     norm_x = ours.self_attention_layer_norm(x)
-    _, expected = ours.self_attention(norm_x, norm_x, use_causal_mask=True, return_attention_scores=True)
+    _, expected = ours.self_attention(
+        norm_x, norm_x, use_causal_mask=True, return_attention_scores=True
+    )
     assert max_abs_diff(scores, expected) <= ATOL
-    assert tuple(scores.shape) == (B, HEADS, T, T) and not np.any(to_numpy(scores)[..., ~np.tril(np.ones((T, T), bool))])
+    assert tuple(scores.shape) == (B, HEADS, T, T) and not np.any(
+        to_numpy(scores)[..., ~np.tril(np.ones((T, T), bool))]
+    )
 
 
 def test_unfused_block_equals_fused(rng):
@@ -100,12 +114,16 @@ def test_kv_cache_decoding_equals_causal_pass(normalize_first, jit, rng):
     def step(x_t, cache, index):
         return ours(x_t, cache=cache, cache_update_index=index)
 
-    got = decode_token_by_token(ours.self_attention, x, max_length=T + 1, step=compiled(step) if jit else step)
+    got = decode_token_by_token(
+        ours.self_attention, x, max_length=T + 1, step=compiled(step) if jit else step
+    )
     assert max_abs_diff(got, full) <= ATOL
     # keras-hub's block, fed the same way, agrees step by step.
     ref_step = ours_step = keras.ops.zeros((B, 2, T + 1, HEADS, WIDTH // HEADS))
     for t in range(T):
-        y_ref, ref_step = ref(x[:, t : t + 1], self_attention_cache=ref_step, self_attention_cache_update_index=t)
+        y_ref, ref_step = ref(
+            x[:, t : t + 1], self_attention_cache=ref_step, self_attention_cache_update_index=t
+        )
         y, ours_step = ours(x[:, t : t + 1], cache=ours_step, cache_update_index=t)
         assert max_abs_diff(y, y_ref) <= ATOL and max_abs_diff(ours_step, ref_step) <= ATOL
 
@@ -118,7 +136,9 @@ def test_kv_cache_with_left_padding_uses_attention_mask(rng):
     full = to_numpy(ours(x, mask=real))
     cache = keras.ops.zeros((B, 2, T, HEADS, WIDTH // HEADS))
     for t in range(T):
-        y, cache = ours(x[:, t : t + 1], attention_mask=real[:, None, :], cache=cache, cache_update_index=t)
+        y, cache = ours(
+            x[:, t : t + 1], attention_mask=real[:, None, :], cache=cache, cache_update_index=t
+        )
         assert max_abs_diff(to_numpy(y)[:, 0][real[:, t]], full[:, t][real[:, t]]) <= ATOL
 
 
@@ -126,7 +146,9 @@ def test_feed_forward_equals_numpy(rng):
     x = rng.normal(size=(B, T, WIDTH)).astype("float32")
     ffn = FeedForward(FF)
     ffn(x)
-    w1, b1, w2, b2 = [rng.normal(scale=0.3, size=w.shape).astype("float32") for w in ffn.get_weights()]
+    w1, b1, w2, b2 = [
+        rng.normal(scale=0.3, size=w.shape).astype("float32") for w in ffn.get_weights()
+    ]
     ffn.set_weights([w1, b1, w2, b2])
     assert max_abs_diff(ffn(x), np.maximum(x.astype("float64") @ w1 + b1, 0) @ w2 + b2) <= ATOL
 
@@ -140,7 +162,9 @@ def test_block_equals_numpy_equations(rng):
     heads = lambda W, b: np.einsum("btf,fhd->bhtd", x, W) + b[None, :, None, :]  # (B, heads, T, d)
     o, _ = attention(heads(wq, bq), heads(wk, bk), heads(wv, bv), np.tril(np.ones((T, T), bool)))
     mha = np.einsum("bhtd,hdo->bto", o, wo) + bo
-    ln = lambda z, g, b: (z - z.mean(-1, keepdims=True)) / np.sqrt(z.var(-1, keepdims=True) + 1e-5) * g + b
+    ln = lambda z, g, b: (
+        (z - z.mean(-1, keepdims=True)) / np.sqrt(z.var(-1, keepdims=True) + 1e-5) * g + b
+    )
     h = ln(x + mha, g1, be1)
     y = ln(h + np.maximum(h @ w1 + b1, 0) @ w2 + b2, g2, be2)
     assert max_abs_diff(ours(x), y) <= ATOL
@@ -166,7 +190,16 @@ def test_bad_arguments_raise(rng):
 
 
 def test_config_round_trip(rng):
-    block = TransformerBlock(HEADS, FF, dropout=0.1, activation="gelu", layer_norm_epsilon=1e-6, normalize_first=True, seed=3, fused=False)
+    block = TransformerBlock(
+        HEADS,
+        FF,
+        dropout=0.1,
+        activation="gelu",
+        layer_norm_epsilon=1e-6,
+        normalize_first=True,
+        seed=3,
+        fused=False,
+    )
     clone = TransformerBlock.from_config(block.get_config())
     assert clone.get_config() == block.get_config()
 
@@ -179,7 +212,9 @@ def test_keras_file_loads_on_every_backend(rng, tmp_path):
     x = TransformerBlock(HEADS, FF, normalize_first=True)(x)
     x = MultiHeadAttention(2, 8, output_shape=5)(x, x, use_causal_mask=True)
     model = keras.Model(tokens, x)
-    model.set_weights([rng.normal(scale=0.3, size=w.shape).astype("float32") for w in model.get_weights()])
+    model.set_weights(
+        [rng.normal(scale=0.3, size=w.shape).astype("float32") for w in model.get_weights()]
+    )
     data = rng.integers(1, 20, size=(3, T)).astype("int32")
     data[0, 4:] = 0
     loaded = keras.saving.load_model(model.save(tmp_path / "m.keras") or tmp_path / "m.keras")
@@ -203,4 +238,7 @@ def test_causal_mask_in_block_is_top_left(rng):
     """With `use_causal_mask=False` and the causal mask as `attention_mask`, the same block."""
     x = sequence(rng)
     _, ours = built_pair(rng, x)
-    assert max_abs_diff(ours(x), ours(x, use_causal_mask=False, attention_mask=causal_mask(T, T))) <= ATOL
+    assert (
+        max_abs_diff(ours(x), ours(x, use_causal_mask=False, attention_mask=causal_mask(T, T)))
+        <= ATOL
+    )

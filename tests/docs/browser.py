@@ -16,8 +16,14 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--window-size=1280,1000",
 )
 
@@ -27,7 +33,9 @@ def require_chromium():
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(path)]
     if not missing:
         return
-    message = f"{', '.join(missing)} not found: install with `apt-get install chromium chromium-driver`"
+    message = (
+        f"{', '.join(missing)} not found: install with `apt-get install chromium chromium-driver`"
+    )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
@@ -67,7 +75,9 @@ def page_report(driver, url, ready_script="return document.readyState === 'compl
     driver.get(url)
     WebDriverWait(driver, 20).until(lambda d: d.execute_script(ready_script))
     report = PageReport()
-    report.console_errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    report.console_errors = [
+        e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"
+    ]
     urls = {}
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
@@ -78,6 +88,10 @@ def page_report(driver, url, ready_script="return document.readyState === 'compl
         elif message["method"] == "Network.loadingFailed" and params["requestId"] in urls:
             # (a failure of a request this page did not make belongs to the browser's start-up)
             report.failures.append(f"{urls[params['requestId']]}: {params.get('errorText')}")
-        elif message["method"] == "Network.responseReceived" and params["response"]["status"] >= 400:
-            report.failures.append(f"{params['response']['url']}: HTTP {params['response']['status']}")
+        elif (
+            message["method"] == "Network.responseReceived" and params["response"]["status"] >= 400
+        ):
+            report.failures.append(
+                f"{params['response']['url']}: HTTP {params['response']['status']}"
+            )
     return report

@@ -27,15 +27,22 @@ def build(site_dir):
     start = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     seconds = time.monotonic() - start
     if result.returncode != 0:
         # mkdocs's own complaints first: under --strict a single WARNING line aborts the build.
-        reasons = [line for line in result.stderr.splitlines()
-                   if line.startswith(("WARNING -", "ERROR -", "Aborted"))]
-        raise AssertionError("mkdocs build failed:\n" + "\n".join(reasons) + "\n...\n"
-                             + result.stderr[-3000:])
+        reasons = [
+            line
+            for line in result.stderr.splitlines()
+            if line.startswith(("WARNING -", "ERROR -", "Aborted"))
+        ]
+        raise AssertionError(
+            "mkdocs build failed:\n" + "\n".join(reasons) + "\n...\n" + result.stderr[-3000:]
+        )
     return seconds
 
 

@@ -25,7 +25,9 @@ def test_only_blocks_of_tensorflow_logs_are_dropped():
     warning = stderr_block("UserWarning: something the reader should see\n")
     mixed = stderr_block("I0000 00:00:1.5   1 port.cc:1] oneDNN\nUserWarning: keep me\n")
     html = f"<p>before</p>{logs}{warning}{mixed}<p>after</p>"
-    assert tensorflow_logs.strip_tensorflow_logs(html) == f"<p>before</p>{warning}{mixed}<p>after</p>"
+    assert (
+        tensorflow_logs.strip_tensorflow_logs(html) == f"<p>before</p>{warning}{mixed}<p>after</p>"
+    )
 
 
 def test_benchmark_results_are_included_in_name_order(tmp_path):

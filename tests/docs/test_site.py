@@ -11,7 +11,6 @@ from pathlib import Path
 
 import keras
 import pytest
-
 from browser import open_browser, page_report, require_chromium
 from site_build import ROOT, build, nav_pages, serve
 
@@ -81,7 +80,9 @@ def test_page(site, page):
         "return [...document.querySelectorAll('.md-content img')].map(i => [i.src, i.complete && i.naturalWidth])"
     )
     assert [src for src, width in images if not width] == [], "images that did not load"
-    code_blocks = driver.execute_script("return document.querySelectorAll('.md-content pre').length")
+    code_blocks = driver.execute_script(
+        "return document.querySelectorAll('.md-content pre').length"
+    )
     if page.endswith(".py"):  # an executed notebook: code, outputs, figures
         assert code_blocks > 0 and len(images) > 0
     if "```" in source(page) or ":::" in source(page):
@@ -92,7 +93,9 @@ def test_page(site, page):
 def test_notebook_download(site, page):
     url, driver = site
     page_report(driver, url + html_name(page))
-    link = driver.execute_script(f"return document.querySelector('a[download][href$=\"{page}\"]')?.href")
+    link = driver.execute_script(
+        f"return document.querySelector('a[download][href$=\"{page}\"]')?.href"
+    )
     assert link, "no download link to the notebook source"
     with urllib.request.urlopen(link) as response:
         assert response.read().decode() == source(page)

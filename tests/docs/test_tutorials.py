@@ -13,7 +13,6 @@ import sys
 
 import keras
 import pytest
-
 from site_build import ROOT, nav_pages
 
 TUTORIALS = sorted(p.name for p in (ROOT / "tutorials").glob("*.py"))
@@ -31,10 +30,19 @@ def test_every_page_is_in_the_nav():
 )
 @pytest.mark.parametrize("name", TUTORIALS)
 def test_tutorial_runs(name):
-    env = {**os.environ, "KERASEQ_QUICK": "1", "MPLBACKEND": "Agg", "KERAS_BACKEND": keras.backend.backend()}
+    env = {
+        **os.environ,
+        "KERASEQ_QUICK": "1",
+        "MPLBACKEND": "Agg",
+        "KERAS_BACKEND": keras.backend.backend(),
+    }
     result = subprocess.run(
         [sys.executable, str(ROOT / "tutorials" / name)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert f"backend {keras.backend.backend()}," in result.stdout

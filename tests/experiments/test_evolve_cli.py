@@ -9,17 +9,34 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import BACKEND, ROOT
+
 from keraseq.cli import main
 
 
 def test_tiny_tour_writes_results_figures_and_tables(tmp_path):
     out = tmp_path / "results"
     result = subprocess.run(
-        [sys.executable, "-m", "keraseq", "evolve", "--only", "exploding,highway", "--width", "8",
-         "--steps", "4", "--quiet", "--out", str(out)],
-        capture_output=True, text=True, timeout=600, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "keraseq",
+            "evolve",
+            "--only",
+            "exploding,highway",
+            "--width",
+            "8",
+            "--steps",
+            "4",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"on backend {BACKEND}, results in {out}/" in result.stdout
     assert "RNN/LSTM against the Transformer, measured:" in result.stdout
@@ -31,7 +48,10 @@ def test_tiny_tour_writes_results_figures_and_tables(tmp_path):
     assert data["experiments"]["highway"]["budget"]["width"] == 8
     assert len(data["experiments"]["exploding"]["training"]["clipped"]["loss"]) == 4  # --steps
     assert {"model_table", "comparison_table", "keras"} <= set(data)
-    assert data["command"] == f"keraseq evolve --only exploding,highway --width 8 --steps 4 --quiet --out {out}"
+    assert (
+        data["command"]
+        == f"keraseq evolve --only exploding,highway --width 8 --steps 4 --quiet --out {out}"
+    )
     assert data["machine"]["cpu_count"] >= 1 and data["started"].endswith(" UTC")
     assert sorted(p.name for p in out.iterdir()) == ["exploding.png", "highway.png", "results.json"]
     assert (out / "exploding.png").read_bytes()[:4] == b"\x89PNG"
@@ -45,17 +65,22 @@ def evolve_error(capsys, *args):
     return status, captured.out, [line for line in captured.err.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--only", "vanishing,teleport"], "unknown experiment teleport"),
-    (["--only", ","], "unknown experiment"),
-    (["--width", "0"], "--width must be a positive integer"),
-    (["--width", "6"], "--width must be a multiple of 4"),
-    (["--steps", "-3"], "--steps must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--only", "vanishing,teleport"], "unknown experiment teleport"),
+        (["--only", ","], "unknown experiment"),
+        (["--width", "0"], "--width must be a positive integer"),
+        (["--width", "6"], "--width must be a multiple of 4"),
+        (["--steps", "-3"], "--steps must be a positive integer"),
+    ],
+)
 def test_bad_input_is_one_line_and_nothing_runs(tmp_path, capsys, args, words):
     status, out, errors = evolve_error(capsys, *args, "--out", str(tmp_path / "never"))
     assert status == 2 and out == ""
-    assert len(errors) == 1 and errors[0].startswith("keraseq evolve: error: ") and words in errors[0]
+    assert (
+        len(errors) == 1 and errors[0].startswith("keraseq evolve: error: ") and words in errors[0]
+    )
     assert not (tmp_path / "never").exists()
 
 

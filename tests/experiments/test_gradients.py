@@ -5,8 +5,8 @@ import math
 import keras
 import numpy as np
 import pytest
-
 from conftest import to_numpy
+
 from keraseq.experiments import exploding, highway, vanishing
 from keraseq.layers import LSTMCell, SimpleRNNCell
 

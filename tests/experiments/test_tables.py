@@ -1,20 +1,43 @@
 """The tables and the scaling findings are built from the results dict, whatever the numbers say."""
 
-from keraseq.experiments import backend_table, comparison_table, format_table, markdown_table, model_table, scaling
+from keraseq.experiments import (
+    backend_table,
+    comparison_table,
+    format_table,
+    markdown_table,
+    model_table,
+    scaling,
+)
 from keraseq.experiments.speed import smoothed, time_to_target
 
 
 def results(gpt_growth, lstm_delay):
-    lm = lambda params, val, t: {"parameters": params, "step_time": 0.01, "val_loss": val,  # noqa: E731
-                                 "time_to_target": t, "sample": "the | cat"}
-    return {"experiments": {
-        "speed": {"length": [16, 128], "target_loss": 2.5,
-                  "growth": {"rnn": 8.0, "lstm": 8.5, "gru": 8.2, "transformer": gpt_growth},
-                  "lm": {"rnn": lm(10, 2.6, None), "lstm": lm(20, 2.4, 30.0), "gru": lm(15, 2.5, 25.0),
-                         "gpt": lm(30, 2.2, 12.0)}},
-        "memory": {"accuracy": {k: [1.0] for k in ("rnn", "lstm", "gru", "transformer")},
-                   "longest_recalled": {"rnn": None, "lstm": lstm_delay, "gru": 5, "transformer": 50}},
-    }}
+    lm = lambda params, val, t: {
+        "parameters": params,
+        "step_time": 0.01,
+        "val_loss": val,  # noqa: E731
+        "time_to_target": t,
+        "sample": "the | cat",
+    }
+    return {
+        "experiments": {
+            "speed": {
+                "length": [16, 128],
+                "target_loss": 2.5,
+                "growth": {"rnn": 8.0, "lstm": 8.5, "gru": 8.2, "transformer": gpt_growth},
+                "lm": {
+                    "rnn": lm(10, 2.6, None),
+                    "lstm": lm(20, 2.4, 30.0),
+                    "gru": lm(15, 2.5, 25.0),
+                    "gpt": lm(30, 2.2, 12.0),
+                },
+            },
+            "memory": {
+                "accuracy": {k: [1.0] for k in ("rnn", "lstm", "gru", "transformer")},
+                "longest_recalled": {"rnn": None, "lstm": lstm_delay, "gru": 5, "transformer": 50},
+            },
+        }
+    }
 
 
 def test_comparison_verdicts_follow_the_numbers():
@@ -34,7 +57,9 @@ def test_comparison_verdicts_follow_the_numbers():
 def test_backend_table_sets_runs_side_by_side():
     jax, torch = results(2.0, 20), results(20.0, 80)
     jax.update(backend="jax", mode="quick", seconds={"speed": 30.0, "memory": 12.0})
-    jax["experiments"]["vanishing"] = {"vanished_at": {"rnn": 21, "lstm": 33, "gru": 30, "transformer": None}}
+    jax["experiments"]["vanishing"] = {
+        "vanished_at": {"rnn": 21, "lstm": 33, "gru": 30, "transformer": None}
+    }
     torch.update(backend="torch", mode="quick", seconds={"speed": 20.0})
     header, rows = backend_table([jax, torch])
     assert header[:4] == ["backend", "mode", "seconds", "gradient < floor from distance"]
@@ -60,8 +85,12 @@ def point(dim, params, val):
 
 
 def test_scaling_findings_say_who_wins_and_where_the_order_flips():
-    result = {"points": {"lstm": [point(16, 1000, 2.5), point(64, 10000, 2.3)],
-                         "gpt": [point(16, 1200, 2.7), point(64, 12000, 2.0)]}}
+    result = {
+        "points": {
+            "lstm": [point(16, 1000, 2.5), point(64, 10000, 2.3)],
+            "gpt": [point(16, 1200, 2.7), point(64, 12000, 2.0)],
+        }
+    }
     result["slope"] = {k: scaling.slope(p) for k, p in result["points"].items()}
     assert abs(result["slope"]["lstm"] - (-0.2)) < 1e-9
     text = " ".join(scaling.describe(result))
@@ -73,9 +102,12 @@ def test_scaling_findings_say_who_wins_and_where_the_order_flips():
 def test_scalability_reads_the_two_largest_sizes():
     """The LSTM has the steeper slope overall (it starts far behind) but has stopped improving."""
     data = results(2.0, 20)
-    data["experiments"]["scaling"] = {"points": {
-        "lstm": [point(16, 1000, 3.0), point(64, 10000, 2.0), point(128, 100000, 2.01)],
-        "gpt": [point(16, 1000, 2.2), point(64, 10000, 1.9), point(128, 100000, 1.8)]}}
+    data["experiments"]["scaling"] = {
+        "points": {
+            "lstm": [point(16, 1000, 3.0), point(64, 10000, 2.0), point(128, 100000, 2.01)],
+            "gpt": [point(16, 1000, 2.2), point(64, 10000, 1.9), point(128, 100000, 1.8)],
+        }
+    }
     scaling_row = {r[0]: r for r in comparison_table(data)[1]}["scalability"]
     assert scaling_row[2] == "val loss per 10× params, two largest sizes"
     assert scaling_row[4] == "+0.010" and scaling_row[6] == "-0.100" and scaling_row[-1] == "held"

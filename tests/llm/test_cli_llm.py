@@ -9,8 +9,22 @@ from conftest import BACKEND, ROOT
 import keraseq
 from keraseq.cli import main
 
-TINY = ["--steps", "2", "--batch-size", "2", "--context", "8", "--layers", "1", "--dim", "8",
-        "--heads", "2", "--eval-batches", "1"]
+TINY = [
+    "--steps",
+    "2",
+    "--batch-size",
+    "2",
+    "--context",
+    "8",
+    "--layers",
+    "1",
+    "--dim",
+    "8",
+    "--heads",
+    "2",
+    "--eval-batches",
+    "1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +44,21 @@ def one_line_error(capsys, argv, command):
 
 def test_train_then_generate_streams_the_models_greedy_text(run_dir, capsys):
     capsys.readouterr()
-    assert main(["generate", str(run_dir), "--prompt", "The", "--max-new-tokens", "12",
-                 "--temperature", "0"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                str(run_dir),
+                "--prompt",
+                "The",
+                "--max-new-tokens",
+                "12",
+                "--temperature",
+                "0",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     model, tokenizer = keraseq.load_checkpoint(run_dir)
     assert out == "The" + keraseq.generate(model, tokenizer, "The", 12, temperature=0) + "\n"
@@ -64,8 +91,9 @@ def test_train_errors(argv, message, tmp_path, capsys):
 def test_corpus_errors(content, message, tmp_path, capsys):
     corpus = tmp_path / "corpus.txt"
     corpus.write_bytes(content)
-    err = one_line_error(capsys, ["train", "--corpus", str(corpus), "--out", str(tmp_path / "r")],
-                         "train")
+    err = one_line_error(
+        capsys, ["train", "--corpus", str(corpus), "--out", str(tmp_path / "r")], "train"
+    )
     assert message in err
 
 
@@ -101,15 +129,22 @@ def test_missing_and_corrupt_checkpoints(run_dir, tmp_path, capsys):
 
 @pytest.mark.skipif(BACKEND == "jax", reason="data-parallel runs on JAX (see test_distribute.py)")
 def test_data_parallel_needs_jax(tmp_path, capsys):
-    err = one_line_error(capsys, ["train", *TINY, "--distribute", "data-parallel", "--out",
-                                  str(tmp_path)], "train")
-    assert f"needs KERAS_BACKEND=jax (keras.distribution runs on JAX only); the backend is {BACKEND}" in err
+    err = one_line_error(
+        capsys, ["train", *TINY, "--distribute", "data-parallel", "--out", str(tmp_path)], "train"
+    )
+    assert (
+        f"needs KERAS_BACKEND=jax (keras.distribution runs on JAX only); the backend is {BACKEND}"
+        in err
+    )
 
 
 def test_a_real_process_exits_non_zero_with_one_line(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "keraseq", "generate", str(tmp_path), "--max-new-tokens", "5"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

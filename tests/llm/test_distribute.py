@@ -36,16 +36,27 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.skipif(BACKEND != "jax", reason="keras.distribution runs on JAX; one run is enough")
 def test_data_parallel_on_two_cpu_devices_matches_one_device(tmp_path):
-    env = {**os.environ, "KERAS_BACKEND": "jax",
-           "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True,
-                            text=True, timeout=600, cwd=ROOT, env=env)
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["devices"] == ["cpu:0", "cpu:1"]
     assert report["distribution"] == "DataParallel" and report["weights_on"] == 2
     assert report["max_weight_diff"] <= 1e-5
-    single, parallel = ([line.split(",") for line in text.split()[1:]] for text in report["metrics"])
+    single, parallel = (
+        [line.split(",") for line in text.split()[1:]] for text in report["metrics"]
+    )
     for a, b in zip(single, parallel, strict=True):
         assert a[0] == b[0]  # step
         assert float(a[1]) == pytest.approx(float(b[1]), abs=1e-5)  # train loss

@@ -14,8 +14,9 @@ V = TOKENIZER.vocabulary_size()
 
 
 def test_gpt_greedy_with_cache_equals_recomputing_past_the_context():
-    model = MiniGPT(V, sequence_length=12, num_layers=2, num_heads=2, hidden_dim=16,
-                    intermediate_dim=32)
+    model = MiniGPT(
+        V, sequence_length=12, num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=32
+    )
     prompt = "the quick"  # 9 tokens, then 10 new ones: the window slides after 3
     streamed = []
     text = keraseq.generate(model, TOKENIZER, prompt, 10, temperature=0, on_token=streamed.append)

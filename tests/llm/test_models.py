@@ -11,8 +11,14 @@ VOCAB, T = 11, 8
 
 
 def tiny_gpt(**kwargs):
-    args = dict(vocabulary_size=VOCAB, sequence_length=T, num_layers=2, num_heads=2, hidden_dim=16,
-                intermediate_dim=32)
+    args = dict(
+        vocabulary_size=VOCAB,
+        sequence_length=T,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+    )
     return MiniGPT(**{**args, **kwargs})
 
 
@@ -61,13 +67,15 @@ def test_minigpt_parameter_count_and_tied_head():
     assert untied.count_params() == tied.count_params() + d * VOCAB
 
 
-@pytest.mark.parametrize("make", [tiny_gpt, lambda: RecurrentLM("gru", VOCAB, 12, 2)],
-                         ids=["gpt", "gru"])
+@pytest.mark.parametrize(
+    "make", [tiny_gpt, lambda: RecurrentLM("gru", VOCAB, 12, 2)], ids=["gpt", "gru"]
+)
 def test_fit_save_and_load_model(make, rng, tmp_path):
     model = make()
     ids = rng.integers(0, VOCAB, size=(16, T + 1)).astype("int32")
-    model.compile(keras.optimizers.Adam(1e-2),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     before = model.evaluate(ids[:, :-1], ids[:, 1:], verbose=0)
     model.fit(ids[:, :-1], ids[:, 1:], epochs=5, batch_size=8, verbose=0)
     after = model.evaluate(ids[:, :-1], ids[:, 1:], verbose=0)

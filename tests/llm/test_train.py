@@ -11,8 +11,18 @@ from keraseq import checkpoint, files
 from keraseq.training import train
 
 # A tiny GPT and LSTM on CPython's docs: a few steps each.
-TINY = dict(steps=6, decay_steps=6, warmup_steps=2, batch_size=4, context=16, layers=1, dim=16,
-            heads=2, eval_interval=2, eval_batches=2)
+TINY = dict(
+    steps=6,
+    decay_steps=6,
+    warmup_steps=2,
+    batch_size=4,
+    context=16,
+    layers=1,
+    dim=16,
+    heads=2,
+    eval_interval=2,
+    eval_batches=2,
+)
 
 
 def metrics(directory):
@@ -51,8 +61,12 @@ def test_a_crash_while_writing_keeps_the_previous_checkpoint(tmp_path, monkeypat
         checkpoint.save_model(model, tmp_path)
     assert (tmp_path / checkpoint.MODEL_FILE).read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [checkpoint.MODEL_FILE, checkpoint.TOKENIZER_FILE, checkpoint.CONFIG_FILE,
-         checkpoint.METRICS_FILE]
+        [
+            checkpoint.MODEL_FILE,
+            checkpoint.TOKENIZER_FILE,
+            checkpoint.CONFIG_FILE,
+            checkpoint.METRICS_FILE,
+        ]
     )  # no temporary file left behind
     monkeypatch.undo()
     loaded, tokenizer = checkpoint.load_checkpoint(tmp_path)
@@ -67,8 +81,12 @@ def test_atomic_write_text(tmp_path):
 
 
 def test_metrics_rows_and_losses_fall(tmp_path):
-    train(tmp_path, model="gpt", verbose=0, **{**TINY, "steps": 40, "decay_steps": 40,
-                                               "eval_interval": 20, "lr": 1e-2})
+    train(
+        tmp_path,
+        model="gpt",
+        verbose=0,
+        **{**TINY, "steps": 40, "decay_steps": 40, "eval_interval": 20, "lr": 1e-2},
+    )
     rows = metrics(tmp_path)
     assert [row["step"] for row in rows] == [20, 40]
     assert rows[1]["train_loss"] < rows[0]["train_loss"]

@@ -52,7 +52,9 @@ def make(name, **kwargs):
 
 def randomize(layer, rng, scale=0.5):
     """Replace every weight of a built layer with N(0, scale²) draws, so comparisons can fail."""
-    layer.set_weights([rng.normal(0, scale, w.shape).astype("float32") for w in layer.get_weights()])
+    layer.set_weights(
+        [rng.normal(0, scale, w.shape).astype("float32") for w in layer.get_weights()]
+    )
 
 
 def copy_weights(source, target):

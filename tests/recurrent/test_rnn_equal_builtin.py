@@ -29,7 +29,11 @@ OPTIONS = {
         False,
         False,
     ),
-    "unroll_masked": ({"unroll": True, "return_sequences": True, "return_state": True}, True, False),
+    "unroll_masked": (
+        {"unroll": True, "return_sequences": True, "return_state": True},
+        True,
+        False,
+    ),
     "masked_last_initial": ({}, True, True),
     "masked_backwards_zero_output": (
         {"return_sequences": True, "go_backwards": True, "zero_output_for_mask": True},
@@ -61,7 +65,13 @@ def test_embedding_mask_in_model_equals_builtin(name, rng):
     tokens[0, 2] = 0  # and a hole in the middle
     ours, builtin = make(name, return_sequences=True)
     models = [
-        keras.Sequential([keras.Input((TIME,), dtype="int32"), keras.layers.Embedding(20, FEATURES, mask_zero=True), rnn])
+        keras.Sequential(
+            [
+                keras.Input((TIME,), dtype="int32"),
+                keras.layers.Embedding(20, FEATURES, mask_zero=True),
+                rnn,
+            ]
+        )
         for rnn in (builtin, ours)
     ]
     randomize(models[0], rng)
@@ -127,7 +137,9 @@ def test_layer_weights_are_the_builtins(name, rng):
     ours, builtin = make(name)
     ours(x)
     builtin(x)
-    assert [(w.name, tuple(w.shape)) for w in ours.weights] == [(w.name, tuple(w.shape)) for w in builtin.weights]
+    assert [(w.name, tuple(w.shape)) for w in ours.weights] == [
+        (w.name, tuple(w.shape)) for w in builtin.weights
+    ]
     assert len(ours.trainable_weights) == len(ours.cell.weights) == 3
     # Deterministic initializers: zeros, and for the LSTM unit_forget_bias (b_f = 1).
     assert max_abs_diff(ours.cell.bias, builtin.cell.bias) == 0.0

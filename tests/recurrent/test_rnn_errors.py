@@ -4,20 +4,35 @@ import json
 
 import numpy as np
 import pytest
-from rnn_cases import CELLS, FEATURES, LAYERS, UNITS, cell_names, is_gated, layer_names, make, sequences
+from rnn_cases import (
+    CELLS,
+    FEATURES,
+    LAYERS,
+    UNITS,
+    cell_names,
+    is_gated,
+    layer_names,
+    make,
+    sequences,
+)
 
 ALL = pytest.mark.parametrize("name", [*LAYERS, *CELLS])
 
 
 @layer_names()
 def test_layer_rejects_one_step_input(name):
-    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, timesteps, features\), got shape \(2, 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expects inputs of shape \(batch, timesteps, features\), got shape \(2, 4\)",
+    ):
         make(name)[0](np.zeros((2, 4), "float32"))
 
 
 @cell_names()
 def test_cell_rejects_a_sequence(name, rng):
-    with pytest.raises(ValueError, match=r"does one time step: it expects inputs of shape \(batch, features\)"):
+    with pytest.raises(
+        ValueError, match=r"does one time step: it expects inputs of shape \(batch, features\)"
+    ):
         make(name)[0](sequences(rng), [np.zeros((3, UNITS), "float32")] * 2)
 
 
@@ -25,7 +40,9 @@ def test_cell_rejects_a_sequence(name, rng):
 def test_layer_rejects_other_feature_size(name, rng):
     layer = make(name)[0]
     layer(sequences(rng))
-    with pytest.raises(ValueError, match=rf"expected axis -1 of input shape to have value {FEATURES}.*\(3, 5, 7\)"):
+    with pytest.raises(
+        ValueError, match=rf"expected axis -1 of input shape to have value {FEATURES}.*\(3, 5, 7\)"
+    ):
         layer(sequences(rng, features=7))
 
 
@@ -34,7 +51,9 @@ def test_cell_rejects_other_feature_size_or_rank(name, rng):
     cell = make(name)[0]
     states = [np.zeros((3, UNITS), "float32")] * 2
     cell(np.zeros((3, FEATURES), "float32"), states)
-    with pytest.raises(ValueError, match=rf"expected axis -1 of input shape to have value {FEATURES}"):
+    with pytest.raises(
+        ValueError, match=rf"expected axis -1 of input shape to have value {FEATURES}"
+    ):
         cell(np.zeros((3, 7), "float32"), states)
     with pytest.raises(ValueError, match="expected ndim=2, found ndim=3"):
         cell(sequences(rng), states)
@@ -60,7 +79,9 @@ def test_numpy_integer_units_are_accepted_as_int(name):
 @pytest.mark.parametrize("argument", ["dropout", "recurrent_dropout"])
 @pytest.mark.parametrize("rate", [1.0, -0.1, 1.5, "0.5", None])
 def test_dropout_rates_must_be_in_0_1(name, argument, rate):
-    with pytest.raises(ValueError, match=rf"`{argument}` must be a float in \[0, 1\), got {rate!r}"):
+    with pytest.raises(
+        ValueError, match=rf"`{argument}` must be a float in \[0, 1\), got {rate!r}"
+    ):
         make(name, **{argument: rate})
 
 
@@ -69,5 +90,8 @@ def test_dropout_rates_must_be_in_0_1(name, argument, rate):
 def test_unknown_activation_names_what_is_expected(name, argument):
     if argument == "recurrent_activation" and not is_gated(name):
         pytest.skip("no gates, no recurrent_activation")
-    with pytest.raises(ValueError, match=rf"Unknown activation 'tanhh' for `{argument}`: expected a callable or a name"):
+    with pytest.raises(
+        ValueError,
+        match=rf"Unknown activation 'tanhh' for `{argument}`: expected a callable or a name",
+    ):
         make(name, **{argument: "tanhh"})

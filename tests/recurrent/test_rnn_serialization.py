@@ -9,7 +9,9 @@ from rnn_cases import BATCH, CELLS, FEATURES, LAYERS, TIME, is_gated, make, rand
 import keraseq
 
 
-@pytest.mark.parametrize("name", ["SimpleRNNCell", "SimpleRNN", "LSTMCell", "LSTM", "GRUCell", "GRU"])
+@pytest.mark.parametrize(
+    "name", ["SimpleRNNCell", "SimpleRNN", "LSTMCell", "LSTM", "GRUCell", "GRU"]
+)
 def test_registered_under_keraseq(name):
     cls = getattr(keraseq.layers, name)
     assert keras.saving.get_registered_name(cls) == f"keraseq>{name}"
@@ -39,7 +41,13 @@ def non_default_arguments(name):
     if name.startswith("LSTM"):
         kwargs["unit_forget_bias"] = False
     if name in LAYERS:
-        kwargs.update(return_sequences=True, return_state=True, go_backwards=True, unroll=True, zero_output_for_mask=True)
+        kwargs.update(
+            return_sequences=True,
+            return_state=True,
+            go_backwards=True,
+            unroll=True,
+            zero_output_for_mask=True,
+        )
     return kwargs
 
 
@@ -51,12 +59,14 @@ def ours(name, **kwargs):
 def test_config_round_trip(name, rng):
     layer = ours(name, **non_default_arguments(name))
     config = layer.get_config()
-    for key, value in non_default_arguments(name).items():
+    for key in non_default_arguments(name):
         assert key in config, f"{key} missing from get_config()"
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
     x = sequences(rng)
-    a, b = (keras.layers.RNN(c, return_sequences=True) if name in CELLS else c for c in (layer, clone))
+    a, b = (
+        keras.layers.RNN(c, return_sequences=True) if name in CELLS else c for c in (layer, clone)
+    )
     a(x)
     b(x)
     randomize(a, rng)

@@ -16,18 +16,28 @@ BATCH, TIME, FEATURES, UNITS = 3, 6, 5, 4
 
 # kind -> (keraseq layer, keraseq cell, torch module, torch cell, number of states)
 KINDS = {
-    "rnn": (keraseq.layers.SimpleRNN, keraseq.layers.SimpleRNNCell, torch.nn.RNN, torch.nn.RNNCell, 1),
+    "rnn": (
+        keraseq.layers.SimpleRNN,
+        keraseq.layers.SimpleRNNCell,
+        torch.nn.RNN,
+        torch.nn.RNNCell,
+        1,
+    ),
     "lstm": (keraseq.layers.LSTM, keraseq.layers.LSTMCell, torch.nn.LSTM, torch.nn.LSTMCell, 2),
     "gru": (keraseq.layers.GRU, keraseq.layers.GRUCell, torch.nn.GRU, torch.nn.GRUCell, 1),
 }
 
 
 def randomize(layer, rng):
-    layer.set_weights([rng.uniform(-0.5, 0.5, w.shape).astype("float32") for w in layer.get_weights()])
+    layer.set_weights(
+        [rng.uniform(-0.5, 0.5, w.shape).astype("float32") for w in layer.get_weights()]
+    )
 
 
 def keraseq_layer(kind, use_bias, rng, **kwargs):
-    layer = KINDS[kind][0](UNITS, use_bias=use_bias, return_sequences=True, return_state=True, **kwargs)
+    layer = KINDS[kind][0](
+        UNITS, use_bias=use_bias, return_sequences=True, return_state=True, **kwargs
+    )
     layer.build((None, TIME, FEATURES))
     randomize(layer, rng)
     return layer
@@ -118,7 +128,9 @@ def test_cells_equal_torch_cells(kind, direction, rng):
     _, new_states = cell(x, states)
     torch_in = [torch.from_numpy(s) for s in states]
     with torch.no_grad():
-        torch_out = torch_cell(torch.from_numpy(x), tuple(torch_in) if n_states == 2 else torch_in[0])
+        torch_out = torch_cell(
+            torch.from_numpy(x), tuple(torch_in) if n_states == 2 else torch_in[0]
+        )
     torch_states = [s.numpy() for s in (torch_out if n_states == 2 else [torch_out])]
     assert max_abs_diff(list(new_states), torch_states) <= ATOL
 

@@ -54,9 +54,13 @@ class FeedForward(keras.layers.Layer):
 
     def _dense_weights(self, name, fan_in, fan_out):
         kernel = self.add_weight(
-            shape=(fan_in, fan_out), name=f"{name}_kernel", initializer=fresh(self.kernel_initializer)
+            shape=(fan_in, fan_out),
+            name=f"{name}_kernel",
+            initializer=fresh(self.kernel_initializer),
         )
-        bias = self.add_weight(shape=(fan_out,), name=f"{name}_bias", initializer=fresh(self.bias_initializer))
+        bias = self.add_weight(
+            shape=(fan_out,), name=f"{name}_bias", initializer=fresh(self.bias_initializer)
+        )
         return kernel, bias
 
     def build(self, input_shape):

@@ -29,8 +29,14 @@ def write_kv_cache(cache, cache_update_index, key, value):
         head_dim)` after the write, and the new cache.
     """
     update = ops.stack((key, value), axis=1)  # only the new positions, (B, 2, T, heads, head_dim)
-    cache = ops.slice_update(cache, [0, 0, cache_update_index, 0, 0], update)  # one write, one copy at most
-    return cache[:, 0, ...], cache[:, 1, ...], cache  # keys, values: (B, max_length, heads, head_dim)
+    cache = ops.slice_update(
+        cache, [0, 0, cache_update_index, 0, 0], update
+    )  # one write, one copy at most
+    return (
+        cache[:, 0, ...],
+        cache[:, 1, ...],
+        cache,
+    )  # keys, values: (B, max_length, heads, head_dim)
 
 
 def check_cache_shape(cache, num_heads, head_dim):

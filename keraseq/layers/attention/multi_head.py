@@ -240,7 +240,9 @@ class MultiHeadAttention(keras.layers.Layer):
         # Only a causal mask on a whole sequence: the fused kernel applies it without building it.
         fused_causal = use_fused and use_causal_mask and attention_mask is None and cache is None
         if attention_mask is not None and len(attention_mask.shape) == 3:
-            attention_mask = ops.expand_dims(attention_mask, 1)  # one mask for all heads, (B, 1, T, S)
+            attention_mask = ops.expand_dims(
+                attention_mask, 1
+            )  # one mask for all heads, (B, 1, T, S)
         if use_causal_mask and not fused_causal:
             attention_mask = combine_masks(
                 attention_mask, causal_mask(ops.shape(q)[1], ops.shape(k)[1], start_index)
@@ -258,7 +260,9 @@ class MultiHeadAttention(keras.layers.Layer):
                 seed=self.seed_generator,
             )
             heads = ops.transpose(heads, (0, 2, 1, 3))  # (B, T, heads, value_dim)
-        outputs = ops.einsum("bthd,hdo->bto", heads, self.output_kernel)  # Σ_h head_h W^O_h, (B, T, out)
+        outputs = ops.einsum(
+            "bthd,hdo->bto", heads, self.output_kernel
+        )  # Σ_h head_h W^O_h, (B, T, out)
         if self.output_bias is not None:
             outputs = outputs + self.output_bias  # Y = [head_1..head_H] W^O + b^O
         results = [outputs]

@@ -14,7 +14,9 @@ from keraseq.layers import validation
 
 def positions_of(inputs, start_index):
     """Positions `start_index ... start_index + T - 1` of the sequence axis 1 of `inputs`, float32."""
-    return ops.arange(ops.shape(inputs)[1], dtype="float32") + ops.cast(start_index, "float32")  # (T,)
+    return ops.arange(ops.shape(inputs)[1], dtype="float32") + ops.cast(
+        start_index, "float32"
+    )  # (T,)
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
@@ -58,7 +60,9 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
     def call(self, inputs, start_index=0):
         width = ops.shape(inputs)[-1]
         positions = ops.cast(positions_of(inputs, start_index), self.compute_dtype)  # p, (T,)
-        pair = ops.cast(2 * (ops.arange(width) // 2), self.compute_dtype)  # 2i for features 2i, 2i+1
+        pair = ops.cast(
+            2 * (ops.arange(width) // 2), self.compute_dtype
+        )  # 2i for features 2i, 2i+1
         exponent = pair / ops.cast(width, self.compute_dtype)  # 2i/d
         inverse_wavelength = ops.power(1.0 / self.max_wavelength, exponent)  # 1 / λ^{2i/d}, (d,)
         angles = ops.expand_dims(positions, -1) * inverse_wavelength  # p / λ^{2i/d}, (T, d)
@@ -182,7 +186,9 @@ class RotaryEmbedding(keras.layers.Layer):
                 f"got {width}."
             )
         half = ops.arange(0, width, 2, dtype="float32") / width  # 2i/d, (d/2,)
-        theta = ops.power(float(self.max_wavelength), -half) / self.scaling_factor  # θ_i = λ^{-2i/d}/s
+        theta = (
+            ops.power(float(self.max_wavelength), -half) / self.scaling_factor
+        )  # θ_i = λ^{-2i/d}/s
         angles = ops.expand_dims(positions_of(inputs, start_index), -1) * theta  # p θ_i, (T, d/2)
         angles = ops.concatenate([angles, angles], axis=-1)  # θ over both halves, (T, d)
         middle_axes = (1,) * (len(inputs.shape) - 3)  # e.g. the heads axis

@@ -75,7 +75,9 @@ def scaled_dot_product_attention(
     else:
         mask = combine_masks(mask)
     scale = ops.cast(1.0 / math.sqrt(query.shape[-1]), query.dtype)
-    scores = ops.matmul(query * scale, ops.swapaxes(key, -1, -2))  # S = Q K^T / sqrt(d_k), (..., T, S)
+    scores = ops.matmul(
+        query * scale, ops.swapaxes(key, -1, -2)
+    )  # S = Q K^T / sqrt(d_k), (..., T, S)
     if mask is not None:
         scores = ops.where(mask, scores, large_negative(scores.dtype))
     weights = ops.softmax(scores, axis=-1)  # A = softmax(S + mask), (..., T, S)

@@ -140,7 +140,9 @@ class RecurrentCell(keras.layers.Layer):
             return None, None
         x_mask = h_mask = None
         if self.dropout > 0:
-            x_mask = keras.random.dropout(ops.ones_like(inputs), self.dropout, seed=self.seed_generator)
+            x_mask = keras.random.dropout(
+                ops.ones_like(inputs), self.dropout, seed=self.seed_generator
+            )
         if self.recurrent_dropout > 0:
             h_mask = keras.random.dropout(
                 ops.ones_like(h_prev), self.recurrent_dropout, seed=self.seed_generator

@@ -83,13 +83,19 @@ class GRUCell(GatedCell):
                 hw = hw + self.bias[1]
             h_z, h_r, h_h = ops.split(hw, 3, axis=-1)  # W_·h h_{t-1} + b_·h
         else:
-            h_z, h_r = ops.split(ops.matmul(h_in, self.recurrent_kernel[:, : 2 * self.units]), 2, axis=-1)
+            h_z, h_r = ops.split(
+                ops.matmul(h_in, self.recurrent_kernel[:, : 2 * self.units]), 2, axis=-1
+            )
         z_t = self.recurrent_activation(x_z + h_z)  # z_t = σ(W_zx x_t + W_zh h_{t-1} + b_z)
         r_t = self.recurrent_activation(x_r + h_r)  # r_t = σ(W_rx x_t + W_rh h_{t-1} + b_r)
         if self.reset_after:
-            h_tilde = self.activation(x_h + r_t * h_h)  # h̃_t = tanh(W_hx x_t + r_t ⊙ (W_hh h_{t-1} + b_hh) + b_hx)
+            h_tilde = self.activation(
+                x_h + r_t * h_h
+            )  # h̃_t = tanh(W_hx x_t + r_t ⊙ (W_hh h_{t-1} + b_hh) + b_hx)
         else:
-            h_tilde = self.activation(x_h + ops.matmul(r_t * h_in, self.recurrent_kernel[:, 2 * self.units :]))  # h̃_t = tanh(W_hx x_t + W_hh (r_t ⊙ h_{t-1}) + b_h)
+            h_tilde = self.activation(
+                x_h + ops.matmul(r_t * h_in, self.recurrent_kernel[:, 2 * self.units :])
+            )  # h̃_t = tanh(W_hx x_t + W_hh (r_t ⊙ h_{t-1}) + b_h)
         h_t = z_t * h_prev + (1 - z_t) * h_tilde  # h_t = z_t ⊙ h_{t-1} + (1 - z_t) ⊙ h̃_t
         return h_t, [h_t]
 

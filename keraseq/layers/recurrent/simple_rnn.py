@@ -51,7 +51,9 @@ class SimpleRNNCell(RecurrentCell):
     def step(self, xw_t, states, h_mask=None):
         h_prev = states[0]
         h_in = h_prev if h_mask is None else h_prev * h_mask
-        h_t = self.activation(ops.matmul(h_in, self.recurrent_kernel) + xw_t)  # h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h)
+        h_t = self.activation(
+            ops.matmul(h_in, self.recurrent_kernel) + xw_t
+        )  # h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h)
         return h_t, [h_t]
 
 
