@@ -37,25 +37,15 @@ def parse_args(description, name, argv=None, steps=15, warmup=3):
 
 
 def threads_report(threads):
-    """Sets (if asked) and reports the thread settings of the libraries this process loaded."""
-    report = {"cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2)}
-    if "torch" in sys.modules:  # loaded by the torch backend (and so measured in this process)
-        import torch
+    """Sets the intra-op threads of torch/TF if asked (a benchmark's choice, never keraseq's), then
+    reports the thread settings in force (`keraseq.machine`) and the load."""
+    from keraseq import machine  # in the child only: the parent never loads Keras or a backend
 
-        if threads:
-            torch.set_num_threads(threads)
-        report["torch_num_threads"] = torch.get_num_threads()
-        report["torch_num_interop_threads"] = torch.get_num_interop_threads()
-    if "tensorflow" in sys.modules:
-        import tensorflow as tf
-
-        if threads:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-        report["tf_intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
-        report["tf_inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
-    report["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "")
-    report["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS", "")
-    return report
+    if threads and "torch" in sys.modules:  # loaded by the torch backend (measured in this process)
+        sys.modules["torch"].set_num_threads(threads)
+    if threads and "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].config.threading.set_intra_op_parallelism_threads(threads)
+    return {**machine.thread_settings(), "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def interleaved_times(calls, rounds, warmup):

@@ -8,7 +8,7 @@ import keras
 from keraseq import checkpoint
 from keraseq.data import CharTokenizer, WindowBatches, load_corpus, train_validation_split
 from keraseq.training.config import LOSS, TrainConfig, build_model, build_optimizer, setting
-from keraseq.training.log import TrainingLog, start_metrics
+from keraseq.training.log import TrainingLog
 
 
 def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
@@ -79,7 +79,7 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
         model.compile(optimizer=build_optimizer(config, model), loss=LOSS)
         directory.mkdir(parents=True, exist_ok=True)
         tokenizer.save(directory / checkpoint.TOKENIZER_FILE)
-        start_metrics(directory)
+        checkpoint.start_metrics(directory)
     checkpoint.write_config(directory, config.to_json())
 
     start = int(keras.ops.convert_to_numpy(model.optimizer.iterations))

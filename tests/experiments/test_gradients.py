@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import to_numpy
 
-from keraseq.experiments import exploding, highway, vanishing
+from keraseq.experiments.claims import exploding, highway, vanishing
 from keraseq.layers import LSTMCell, SimpleRNNCell
 
 

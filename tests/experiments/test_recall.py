@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from keraseq.experiments import long_range, memory
-from keraseq.experiments.recall import RecallBudget, chance_band, recall_batch
+from keraseq.experiments.claims import long_range, memory
+from keraseq.experiments.support.recall import RecallBudget, chance_band, recall_batch
 
 
 @pytest.mark.parametrize("distractors", [False, True])

@@ -8,7 +8,7 @@ from keraseq.experiments import (
     model_table,
     scaling,
 )
-from keraseq.experiments.speed import smoothed, time_to_target
+from keraseq.experiments.claims.speed import smoothed, time_to_target
 
 
 def results(transformer_growth, lstm_delay):

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keraseq.layers import validation
-from keraseq.layers.attention.initializers import fresh
+from keraseq.layers.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keraseq")

@@ -64,3 +64,14 @@ def check_broadcastable(mask_shape, scores_shape, name="mask"):
             f"{scores_shape} (..., query positions T, key positions S): each of its trailing "
             "dimensions must be 1 or equal to the scores' dimension."
         )
+
+
+def check_attention_mask(attention_mask, query, value, cache=None):
+    """Raise a clear `ValueError` if `attention_mask` (None: nothing to check) cannot broadcast to
+    the attention scores `(B, T, S)` of `query` `(B, T, ...)` against the keys of `value`
+    `(B, S, ...)`, or, with a KV cache `(B, 2, S, ...)`, against the cache's `S` slots."""
+    if attention_mask is None:
+        return
+    key_length = value.shape[1] if cache is None else cache.shape[2]  # S
+    scores_shape = (query.shape[0], query.shape[1], key_length)  # (B, T, S)
+    check_broadcastable(attention_mask.shape, scores_shape, "attention_mask")

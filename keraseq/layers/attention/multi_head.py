@@ -7,9 +7,9 @@ from keras import ops
 
 from keraseq.layers import validation
 from keraseq.layers.attention import kv_cache
-from keraseq.layers.attention.initializers import fresh
-from keraseq.layers.attention.masks import causal_mask, check_broadcastable, combine_masks
+from keraseq.layers.attention.masks import causal_mask, check_attention_mask, combine_masks
 from keraseq.layers.attention.scaled_dot_product import scaled_dot_product_attention
+from keraseq.layers.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
@@ -298,10 +298,7 @@ class MultiHeadAttention(keras.layers.Layer):
         cache=None,
         cache_update_index=None,
     ):
-        key_length = value.shape[1] if cache is None else cache.shape[2]  # S
-        if attention_mask is not None:
-            scores_shape = (query.shape[0], query.shape[1], key_length)  # (B, T, S)
-            check_broadcastable(attention_mask.shape, scores_shape, "attention_mask")
+        check_attention_mask(attention_mask, query, value, cache)
         masks = [attention_mask]
         if query_mask is not None:
             masks.append(ops.expand_dims(query_mask, -1))  # a padding query sees nothing, (B, T, 1)

@@ -6,7 +6,7 @@ from keras import ops
 
 from keraseq.layers import validation
 from keraseq.layers.attention.feed_forward import FeedForward
-from keraseq.layers.attention.masks import check_broadcastable, combine_masks
+from keraseq.layers.attention.masks import check_attention_mask, combine_masks
 from keraseq.layers.attention.multi_head import MultiHeadAttention
 
 
@@ -171,10 +171,7 @@ class TransformerBlock(keras.layers.Layer):
         return_attention_scores=False,
         training=None,
     ):
-        key_length = inputs.shape[1] if cache is None else cache.shape[2]  # S
-        if attention_mask is not None:
-            scores_shape = (inputs.shape[0], inputs.shape[1], key_length)  # (B, T, S)
-            check_broadcastable(attention_mask.shape, scores_shape, "attention_mask")
+        check_attention_mask(attention_mask, inputs, inputs, cache)
         if mask is not None and cache is None:
             padding_keys = ops.expand_dims(mask, 1)  # nobody sees a padding key, (B, 1, S)
             attention_mask = combine_masks(attention_mask, padding_keys)

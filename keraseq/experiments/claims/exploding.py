@@ -12,10 +12,16 @@ import keras
 import numpy as np
 
 from keraseq.analysis import input_gradient_norms
-from keraseq.experiments import plotting
-from keraseq.experiments.language import StepClock
-from keraseq.experiments.recall import recall_batch
+from keraseq.experiments.support import plotting
+from keraseq.experiments.support.language import StepClock
+from keraseq.experiments.support.recall import recall_batch
 from keraseq.layers import SimpleRNN
+
+QUICK = dict(length=24, train_steps=30)  # the quick tour's arguments of `run`
+FULL = dict(length=40, train_steps=200)  # the docs' figures
+WIDTH = "width"  # the argument that `keraseq evolve --width` sets (None: none)
+STEPS = "train_steps"  # the argument that `--steps` sets
+USES = ()  # what the tour passes in: the shared RecallBudget, the corpus
 
 
 def rnn(width, radius):
