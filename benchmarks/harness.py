@@ -1,7 +1,8 @@
 """What the benchmark scripts share: one process per backend, thread report, interleaved timing.
 
 A script defines `measure(backend, args) -> dict` (run in a child process with `KERAS_BACKEND` set)
-and `markdown(results, args) -> str`, and calls `main(__file__, parse_args(...), measure, markdown)`.
+and `markdown(results, args) -> str`, and calls `main(__file__, parse_args(...), measure,
+markdown)`.
 """
 
 import argparse
@@ -99,14 +100,15 @@ def threads_lines(results):
     for result in results:
         settings = ", ".join(f"{k}={v}" for k, v in result["threads"].items() if v != "")
         lines.append(
-            f"- {result['backend']} (keras {result['keras']}, jit_compile={result['jit_compile']}): "
+            f"- {result['backend']} (keras {result['keras']}, "
+            f"jit_compile={result['jit_compile']}): "
             f"{settings}"
         )
     return lines
 
 
 def main(script, args, measure, markdown):
-    """In a child: measure one backend and print JSON. Else: one child per backend, then the table."""
+    """In a child: measure one backend, print JSON. Else: one child per backend, then the table."""
     if args.child:
         print(json.dumps(measure(args.backends[0], args)))
         return

@@ -85,7 +85,8 @@ def categorize(scope, op):
     return "other compute"
 
 
-# --- the model, its data and the scopes that mark attention and the optimizer ----------------------
+# --- the model, its data and the scopes that mark attention and the optimizer
+# ----------------------
 def setup(model_kind, steps):
     import keras
 
@@ -147,7 +148,8 @@ def _torch_range(name):
     return torch.profiler.record_function(name)
 
 
-# --- torch: torch.profiler's events ------------------------------------------------------------------
+# --- torch: torch.profiler's events
+# ------------------------------------------------------------------
 def torch_shares(run, steps):
     import torch
 
@@ -180,7 +182,8 @@ def _torch_op(name):
     return name
 
 
-# --- TensorFlow and JAX: the XPlane file ---------------------------------------------------------------
+# --- TensorFlow and JAX: the XPlane file
+# ---------------------------------------------------------------
 def xplane_shares(run, steps, backend):
     directory = tempfile.mkdtemp(prefix=f"keraseq-profile-{backend}-")
     if backend == "jax":
@@ -234,7 +237,8 @@ def xplane_shares(run, steps, backend):
     in_kernels = sum(kernels.values())
     scale = graph_seconds / busy if busy else 0.0
     kernels = {k: v * scale for k, v in kernels.items()}
-    return _shares(kernels, wall, data, graph_seconds=graph_seconds, kernel_total=in_kernels * scale)
+    total = in_kernels * scale
+    return _shares(kernels, wall, data, graph_seconds=graph_seconds, kernel_total=total)
 
 
 def _close(span, kernels):
@@ -304,7 +308,8 @@ def _shares(kernels, wall, data, graph_seconds, kernel_total=None):
     }
 
 
-# --- one backend, in this process -------------------------------------------------------------------
+# --- one backend, in this process
+# -------------------------------------------------------------------
 def measure(backend, args):
     import keras
 

@@ -1,4 +1,4 @@
-"""`keraseq demo`: train keraseq's LSTM on a small memory task, then prove it equals Keras's LSTM."""
+"""`keraseq demo`: train keraseq's LSTM on a small memory task, then prove it equals Keras's."""
 
 import keras
 import numpy as np

@@ -16,7 +16,8 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
 
     One Keras epoch is one evaluation interval: at its end Keras computes the validation loss, and
     `TrainingLog` writes the checkpoint and a metrics row. Batches are a function of the step
-    (`WindowBatches`), and the step is the optimizer's iteration count, saved in the checkpoint: so a
+    (`WindowBatches`), and the step is the optimizer's iteration count, saved in the checkpoint: so
+    a
     resumed run continues at the same step, learning rate and data position as if it had never
     stopped.
 

@@ -1,4 +1,4 @@
-"""Claims 1, 2 and 4, measured: vanishing, exploding, clipping, and the LSTM's cell-state highway."""
+"""Claims 1, 2 and 4, measured: vanishing, exploding, clipping, the LSTM's cell-state highway."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""The recall task: where the cue is, what the answer is, what chance is; memory and range results."""
+"""The recall task: where the cue is, what the answer is, what chance is; memory, range results."""
 
 import numpy as np
 import pytest

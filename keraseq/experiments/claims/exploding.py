@@ -1,11 +1,12 @@
-r"""Claim 2: with a recurrent weight of spectral radius above 1 the gradient explodes; clipping tames it.
+r"""Claim 2: a recurrent weight of spectral radius above 1 explodes the gradient; clipping tames it.
 
 Part 1 sets the RNN's `recurrent_kernel` to $\rho Q$, $Q$ orthogonal (every singular value, hence
 the spectral radius, is $\rho$), feeds small inputs (so tanh stays near its linear regime) and
 measures $\lVert \partial L / \partial x_t \rVert$ against the distance: it grows like $\rho^{T-t}$.
 
 Part 2 trains the same small RNN on the recall task with plain SGD, once without clipping and once
-with `global_clipnorm`: the update $\Delta w = -\eta\, g$ then has norm at most $\eta \cdot$ clipnorm.
+with `global_clipnorm`: the update $\Delta w = -\eta\, g$ then has norm at most $\eta \cdot$
+clipnorm.
 """
 
 import keras

@@ -55,7 +55,7 @@ def unroll(cell, x, state_index, deltas=None):
 
 
 def state_gradient_norms(cell, x, state_index):
-    """$\\lVert \\partial \\mathbf{1}^\\top s_T / \\partial s_t \\rVert$ per step $t$, batch mean."""
+    """$\\lVert \\partial \\mathbf{1}^\\top s_T / \\partial s_t \\rVert$ per step $t$ (mean)."""
     x = ops.convert_to_tensor(x)
     zeros = np.zeros((x.shape[1], x.shape[0], cell.units), dtype="float32")
 

@@ -32,7 +32,7 @@ def slope(points):
 
 
 def top_slope(points):
-    """The slope between the two largest sizes: does the model still improve with more parameters?"""
+    """The slope between the two largest sizes: does the model still gain from more parameters?"""
     return slope(points[-2:])
 
 
@@ -49,7 +49,8 @@ def describe(result):
             )
         if len(points) > 2:
             lines.append(
-                f"{KINDS[kind].language_model_label} between its two largest sizes: {top_slope(points):+.3f} "
+                f"{KINDS[kind].language_model_label} between its two largest sizes: "
+                f"{top_slope(points):+.3f} "
                 f"per 10× parameters."
             )
     pairs = list(zip(lstm, transformer))  # the i-th width of each

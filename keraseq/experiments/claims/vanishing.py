@@ -1,4 +1,4 @@
-r"""Claim 1: the RNN's gradient vanishes with the distance; the LSTM's and GRU's less; attention's not.
+r"""Claim 1: the RNN's gradient vanishes with the distance; the LSTM's, GRU's less; attention's not.
 
 For each model at the same width, the loss $L = \sum_j (y_T)_j$ is read at the last step and
 $\lVert \partial L / \partial x_t \rVert$ is measured for every earlier step $t$

@@ -13,7 +13,8 @@ def causal_mask(query_length, key_length, start_index=0):
 
     Query $i$ sits at position $i + \text{start}$ of the sequence, so it may look at keys $0 \dots
     i + \text{start}$ and never at the future. `start_index` is 0 for a whole sequence and the cache
-    index when decoding with a KV cache (one query at position `start_index`, `S = max_length` keys).
+    index when decoding with a KV cache (one query at position `start_index`, `S = max_length`
+    keys).
 
     Built from `arange` and a comparison, so it works with traced lengths and a traced
     `start_index` (under `jax.jit` or `tf.function`).
