@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keraseq.layers import GRU, LSTM, SimpleRNN, validation
+from keraseq.models.minigpt import check_prompt
 
 RECURRENT_LAYERS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
 
@@ -92,6 +93,7 @@ class RecurrentLM(keras.Model):
             `(logits, states)`: the next token's logits `(B, vocab)` and the states after the prompt.
         """
         token_ids = np.asarray(token_ids, dtype="int32")
+        check_prompt(token_ids)
         states = self.initial_state(len(token_ids))
         for t in range(token_ids.shape[1]):
             logits, states = self.call_with_state(token_ids[:, t], states)
