@@ -1,0 +1,1 @@
+"""Post-training: from a language model to an assistant aligned with preferences."""
