@@ -1,6 +1,7 @@
 """The gold judge: keraseq's stand-in for human labelers, who score answers and compare pairs."""
 
 import dataclasses
+import difflib
 
 import numpy as np
 
@@ -11,7 +12,8 @@ CORRECT_WEIGHT, FINISHED_WEIGHT, CONCISE_WEIGHT = 0.7, 0.15, 0.15
 class GoldJudge:
     """Scores an answer in [0, 1] and labels pairs with human-like noise.
 
-    The gold score of an answer with the task checker's credit $c \\in [0, 1]$ (partial credit),
+    The gold score of an answer with credit $c \\in [0, 1]$ (the task checker's; a wrong answer
+    gets half its character similarity to the reference, so a near miss beats nonsense),
     finished with the end marker ($f \\in \\{0, 1\\}$), of $n$ characters where a good answer has
     $n^\\ast$:
 
@@ -52,3 +54,11 @@ class GoldJudge:
         """A noisy label: True where the labeler prefers the first answer."""
         p = self.preference_probability(first, second)
         return rng.random(np.shape(p)) < p
+
+    def grade(self, task, answer, finished, reference):
+        """The gold score of one generated `answer` (without the end marker) to a task."""
+        credit = task.score(answer, reference)
+        if credit < 1:
+            similarity = difflib.SequenceMatcher(None, answer, reference).ratio()
+            credit = max(credit, 0.5 * similarity)  # partial credit for a near miss
+        return float(self.score(credit, finished, len(answer), len(reference)))
