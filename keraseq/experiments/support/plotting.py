@@ -3,7 +3,7 @@
 import contextlib
 from pathlib import Path
 
-from keraseq.experiments.encoders import LABELS
+from keraseq.files import atomic_path
 
 
 @contextlib.contextmanager
@@ -16,8 +16,6 @@ def figure(path, title, ncols=1):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from keraseq.files import atomic_path
-
     fig, axes = plt.subplots(1, ncols, figsize=(5.5 * ncols, 4), squeeze=False)
     fig.suptitle(title)
     try:
@@ -27,7 +25,3 @@ def figure(path, title, ncols=1):
             fig.savefig(tmp, dpi=100, format="png")
     finally:
         plt.close(fig)
-
-
-def label(kind):
-    return LABELS.get(kind, kind)
