@@ -80,7 +80,7 @@ def test_bad_arguments_raise(rng):
     with pytest.raises(ValueError, match="`max_wavelength` must be a positive integer, got 0"):
         SinusoidalPositionEncoding(max_wavelength=0)
     for bad in (-1, 0, float("nan"), float("inf"), "2"):
-        with pytest.raises(ValueError, match=rf"`scaling_factor` must be a finite number > 0, got"):
+        with pytest.raises(ValueError, match=r"`scaling_factor` must be a finite number > 0, got"):
             RotaryEmbedding(scaling_factor=bad)
     with pytest.raises(ValueError, match="the last dimension must be even, got 5"):
         RotaryEmbedding()(rng.normal(size=(1, 3, 5)).astype("float32"))

@@ -43,8 +43,9 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
 
     Masks: the Keras masks of `query` (padding queries), `value` and `key` (padding keys), the
     explicit `attention_mask` `(B, T, S)` (or one per head, `(B, heads, T, S)`) and the causal mask
-    are combined by logical AND. A query that may look at nothing gets weights 0 and an attention output of 0 (the layer then returns
-    $b^O$ there), as the Keras layer does. The output carries the query's Keras mask.
+    are combined by logical AND. A query that may look at nothing gets weights 0 and an attention
+    output of 0 (the layer then returns $b^O$ there), as the Keras layer does. The output carries
+    the query's Keras mask.
 
     Which path runs: by default (`fused=True`) the attention itself is
     `keras.ops.dot_product_attention`
