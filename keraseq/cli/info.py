@@ -27,6 +27,7 @@ def environment():
     backend = keras.backend.backend()
     return {
         "keraseq": keraseq.__version__,
+        "location": os.path.dirname(keraseq.__file__),  # which install runs: a venv's or a clone's
         "python": sys.version.split()[0],
         "backend": backend,
         "versions": versions,
@@ -63,7 +64,7 @@ def thread_settings(backend):
 
 def run(args):
     env = environment()
-    print(f"keraseq {env['keraseq']} (Python {env['python']})")
+    print(f"keraseq {env['keraseq']} (Python {env['python']}) from {env['location']}")
     print(f"backend:  {env['backend']}  (choose with KERAS_BACKEND=jax|tensorflow|torch)")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()))
     print("devices:  " + ", ".join(env["devices"]))

@@ -8,7 +8,7 @@ tested at each distance separately.
 
 import keras
 
-from keraseq.experiments import memory
+from keraseq.experiments import memory, plotting
 from keraseq.experiments.encoders import KINDS, check_kinds
 from keraseq.experiments.recall import RecallBudget, recall_accuracy, train_recall
 
@@ -35,10 +35,10 @@ def run(kinds=KINDS, length=48, distances=(1, 4, 12, 24, 47), budget=None, seed=
 
 
 def plot(result, path):
-    memory.plot_accuracy(
-        result,
-        path,
-        "distance",
-        f"Recall at a fixed length of {result['length']} steps, one model each",
-        "distance from the cue to the query (steps)",
-    )
+    title = f"Recall at a fixed length of {result['length']} steps, one model each"
+    with plotting.figure(path, title) as ax:
+        draw(ax, result)
+
+
+def draw(ax, result):
+    memory.draw_accuracy(ax, result, "distance", "distance from the cue to the query (steps)")
