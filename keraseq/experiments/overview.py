@@ -1,6 +1,7 @@
 """The evolution at a glance: four panels of a tour's measurements in one figure (docs home)."""
 
-from keraseq.experiments import long_range, plotting, scaling, speed, vanishing
+from keraseq.experiments.claims import long_range, scaling, speed, vanishing
+from keraseq.experiments.support import plotting
 
 # In the order of the story: the RNN's gradient, the reach of memory, parallel training, scale.
 PANELS = {

@@ -29,7 +29,8 @@ PAGES = nav_pages()
 RAW_MATH = ("$", "\\(", "\\)", "\\[", "\\]", "\\begin{")
 VISIBLE_TEXT = """
 const body = document.querySelector('.md-content').cloneNode(true);
-body.querySelectorAll('pre, code, script, style, .katex, .clipboard-copy-txt').forEach(e => e.remove());
+body.querySelectorAll('pre, code, script, style, .katex, .clipboard-copy-txt')
+    .forEach(e => e.remove());
 return body.textContent;
 """
 # Every <pre> of the page: its class chain, white-space, widths, and whether it has coloured tokens.
@@ -83,7 +84,8 @@ def test_page(site, page):
 
     katex = driver.execute_script("return document.querySelectorAll('.md-content .katex').length")
     unrendered = driver.execute_script(
-        "return [...document.querySelectorAll('.arithmatex')].filter(e => !e.querySelector('.katex')).length"
+        "return [...document.querySelectorAll('.arithmatex')].filter(e => "
+        "!e.querySelector('.katex')).length"
     )
     errors = driver.execute_script("return document.querySelectorAll('.katex-error').length")
     assert (unrendered, errors) == (0, 0), "formulas KaTeX did not render"
@@ -93,7 +95,8 @@ def test_page(site, page):
         assert katex > 0, "the page has math but no KaTeX element"
 
     images = driver.execute_script(
-        "return [...document.querySelectorAll('.md-content img')].map(i => [i.src, i.complete && i.naturalWidth])"
+        "return [...document.querySelectorAll('.md-content img')].map(i => [i.src, i.complete && "
+        "i.naturalWidth])"
     )
     assert [src for src, width in images if not width] == [], "images that did not load"
     code_blocks = driver.execute_script(

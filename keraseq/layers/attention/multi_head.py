@@ -7,14 +7,15 @@ from keras import ops
 
 from keraseq.layers import validation
 from keraseq.layers.attention import kv_cache
-from keraseq.layers.attention.initializers import fresh
-from keraseq.layers.attention.masks import causal_mask, check_broadcastable, combine_masks
+from keraseq.layers.attention.lora import LoRAKernels
+from keraseq.layers.attention.masks import causal_mask, check_attention_mask, combine_masks
 from keraseq.layers.attention.scaled_dot_product import scaled_dot_product_attention
+from keraseq.layers.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
-class MultiHeadAttention(keras.layers.Layer):
-    r"""Multi-head attention (Vaswani et al., 2017), same weights as `keras.layers.MultiHeadAttention`.
+class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
+    r"""Multi-head attention (Vaswani et al., 2017), with the weights of Keras's MultiHeadAttention.
 
     $$
     \begin{aligned}
@@ -22,7 +23,8 @@ class MultiHeadAttention(keras.layers.Layer):
         && \text{per head } h \\
     \text{head}_h &= \operatorname{softmax}\!\left(\frac{Q_h K_h^\top}{\sqrt{d_k}}\right) V_h
         && \text{scaled dot-product attention} \\
-    Y &= \textstyle\sum_h \text{head}_h W^O_h + b^O = [\text{head}_1, \dots, \text{head}_H]\, W^O + b^O
+    Y &= \textstyle\sum_h \text{head}_h W^O_h + b^O = [\text{head}_1, \dots, \text{head}_H]\, W^O +
+    b^O
     \end{aligned}
     $$
 
@@ -33,12 +35,19 @@ class MultiHeadAttention(keras.layers.Layer):
     `value_bias`, `output_kernel` `(heads, value_dim, output_dim)`, `output_bias` `(output_dim,)`
     (no biases with `use_bias=False`).
 
+    LoRA: `enable_lora(rank, lora_alpha=None)` freezes the four kernels and adds trainable adapters
+    `query_lora_kernel_a` `(query_dim, heads, rank)`, `query_lora_kernel_b` `(rank, key_dim)`, ...,
+    `output_lora_kernel_a` `(heads, value_dim, rank)`, `output_lora_kernel_b` `(rank, output_dim)`:
+    those of `keras.layers.EinsumDense.enable_lora` on each projection of
+    `keras.layers.MultiHeadAttention` (see `keraseq.layers.attention.lora`).
+
     Masks: the Keras masks of `query` (padding queries), `value` and `key` (padding keys), the
     explicit `attention_mask` `(B, T, S)` and the causal mask are combined by logical AND. A query
     that may look at nothing gets weights 0 and an attention output of 0 (the layer then returns
     $b^O$ there), as the Keras layer does. The output carries the query's Keras mask.
 
-    Which path runs: by default (`fused=True`) the attention itself is `keras.ops.dot_product_attention`
+    Which path runs: by default (`fused=True`) the attention itself is
+    `keras.ops.dot_product_attention`
     (the backend's fused kernel, as the Keras layer uses) whenever the weights are not requested, no
     dropout is active and `value_dim == key_dim` (the fused kernels need it); otherwise, or with
     `fused=False`, `scaled_dot_product_attention`, the equation written out. Both give the same
@@ -64,6 +73,8 @@ class MultiHeadAttention(keras.layers.Layer):
         kernel_constraint, bias_constraint: Optional constraints.
         seed: Seed of the dropout.
         fused: Whether to use `keras.ops.dot_product_attention` when the weights are not needed.
+        lora_rank, lora_alpha: If `lora_rank` is set, LoRA is enabled when the layer is built
+            ($\alpha$ = `lora_alpha`, `lora_rank` if `None`), as in `keras.layers.EinsumDense`.
 
     Call arguments:
         query: $X_q$, shape `(B, T, query_dim)`.
@@ -87,7 +98,8 @@ class MultiHeadAttention(keras.layers.Layer):
     ```python
     mha = keraseq.layers.MultiHeadAttention(num_heads=4, key_dim=16)
     x = np.random.rand(2, 10, 64).astype("float32")
-    y, weights = mha(x, x, use_causal_mask=True, return_attention_scores=True)  # (2,10,64), (2,4,10,10)
+    # y: (2, 10, 64), weights: (2, 4, 10, 10)
+    y, weights = mha(x, x, use_causal_mask=True, return_attention_scores=True)
     ```
     """
 
@@ -107,9 +119,11 @@ class MultiHeadAttention(keras.layers.Layer):
         bias_constraint=None,
         seed=None,
         fused=True,
+        lora_rank=None,
+        lora_alpha=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(lora_rank=lora_rank, lora_alpha=lora_alpha, **kwargs)
         self.num_heads = validation.positive_int("num_heads", num_heads)
         self.key_dim = validation.positive_int("key_dim", key_dim)
         if value_dim is not None:
@@ -139,6 +153,8 @@ class MultiHeadAttention(keras.layers.Layer):
         self.supports_masking = True
 
     # --- weights -------------------------------------------------------------------------------
+    lora_kernels = ("query", "key", "value", "output")
+
     def _projection(self, name, kernel_shape, bias_shape):
         kernel = self.add_weight(
             shape=kernel_shape,
@@ -180,6 +196,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.output_kernel, self.output_bias = self._projection(
             "output", (heads, self.value_dim, output_dim), (output_dim,)
         )
+        self.build_lora()
 
     # --- the equations -------------------------------------------------------------------------
     @staticmethod
@@ -187,6 +204,10 @@ class MultiHeadAttention(keras.layers.Layer):
         """$X W + b$ for every head at once: `(B, T, features)` to `(B, T, heads, dim)`."""
         y = ops.einsum("btf,fhd->bthd", x, kernel)  # X W_h for all h, (B, T, heads, dim)
         return y if bias is None else y + bias
+
+    def projection(self, name, x):
+        """`project` with the kernel `name_kernel` (LoRA merged in, if enabled) and its bias."""
+        return self.project(x, self.effective_kernel(name), getattr(self, f"{name}_bias"))
 
     def attend(
         self,
@@ -206,15 +227,15 @@ class MultiHeadAttention(keras.layers.Layer):
         returns as `call`.
         """
         key = value if key is None else key
-        q = self.project(query, self.query_kernel, self.query_bias)  # (B, T, heads, key_dim)
+        q = self.projection("query", query)  # (B, T, heads, key_dim)
         start_index = 0
         if cache is None:
             if cache_update_index is not None:
                 raise ValueError(
                     "`cache_update_index` is only meaningful with a `cache`, got `cache=None`."
                 )
-            k = self.project(key, self.key_kernel, self.key_bias)  # (B, S, heads, key_dim)
-            v = self.project(value, self.value_kernel, self.value_bias)  # (B, S, heads, value_dim)
+            k = self.projection("key", key)  # (B, S, heads, key_dim)
+            v = self.projection("value", value)  # (B, S, heads, value_dim)
         else:
             if self.value_dim != self.key_dim:
                 raise ValueError(
@@ -229,8 +250,8 @@ class MultiHeadAttention(keras.layers.Layer):
                 k, v, cache = kv_cache.write_kv_cache(
                     cache,
                     cache_update_index,
-                    self.project(key, self.key_kernel, self.key_bias),
-                    self.project(value, self.value_kernel, self.value_bias),
+                    self.projection("key", key),
+                    self.projection("value", value),
                 )
                 start_index = cache_update_index
 
@@ -261,7 +282,7 @@ class MultiHeadAttention(keras.layers.Layer):
             )
             heads = ops.transpose(heads, (0, 2, 1, 3))  # (B, T, heads, value_dim)
         outputs = ops.einsum(
-            "bthd,hdo->bto", heads, self.output_kernel
+            "bthd,hdo->bto", heads, self.effective_kernel("output")
         )  # Σ_h head_h W^O_h, (B, T, out)
         if self.output_bias is not None:
             outputs = outputs + self.output_bias  # Y = [head_1..head_H] W^O + b^O
@@ -273,7 +294,7 @@ class MultiHeadAttention(keras.layers.Layer):
         return results[0] if len(results) == 1 else tuple(results)
 
     def fused_attention(self, q, k, v, mask, is_causal=False):
-        """`keras.ops.dot_product_attention` on `(B, T, heads, dim)`; fully masked queries give 0."""
+        """`keras.ops.dot_product_attention` on `(B, T, heads, dim)`; a masked-out query gives 0."""
         scale = 1.0 / math.sqrt(self.key_dim)
         if mask is None:
             return ops.dot_product_attention(q, k, v, scale=scale, is_causal=is_causal)
@@ -298,10 +319,7 @@ class MultiHeadAttention(keras.layers.Layer):
         cache=None,
         cache_update_index=None,
     ):
-        key_length = value.shape[1] if cache is None else cache.shape[2]  # S
-        if attention_mask is not None:
-            scores_shape = (query.shape[0], query.shape[1], key_length)  # (B, T, S)
-            check_broadcastable(attention_mask.shape, scores_shape, "attention_mask")
+        check_attention_mask(attention_mask, query, value, cache)
         masks = [attention_mask]
         if query_mask is not None:
             masks.append(ops.expand_dims(query_mask, -1))  # a padding query sees nothing, (B, T, 1)

@@ -3,7 +3,7 @@
 import contextlib
 from pathlib import Path
 
-from keraseq.experiments.encoders import LABELS
+from keraseq.files import atomic_path
 
 
 @contextlib.contextmanager
@@ -15,8 +15,6 @@ def figure(path, title, ncols=1, nrows=1):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from keraseq.files import atomic_path
-
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 4 * nrows), squeeze=False)
     fig.suptitle(title)
     try:
@@ -26,7 +24,3 @@ def figure(path, title, ncols=1, nrows=1):
             fig.savefig(tmp, dpi=100, format="png")
     finally:
         plt.close(fig)
-
-
-def label(kind):
-    return LABELS.get(kind, kind)

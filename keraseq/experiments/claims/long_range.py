@@ -8,17 +8,31 @@ tested at each distance separately.
 
 import keras
 
-from keraseq.experiments import memory, plotting
-from keraseq.experiments.encoders import KINDS, check_kinds
-from keraseq.experiments.recall import RecallBudget, recall_accuracy, train_recall
+from keraseq.experiments.support.recall import (
+    RecallBudget,
+    draw_accuracy,
+    plot_accuracy,
+    recall_accuracy,
+    report,
+    train_recall,
+)
+from keraseq.models.kinds import KINDS, check_kinds
+
+QUICK = dict(length=32, distances=(1, 8, 31))  # the quick tour's arguments of `run`
+FULL = dict(length=100, distances=(1, 5, 10, 20, 40, 60, 80, 99))  # the docs' figures
+WIDTH = None  # the argument that `keraseq evolve --width` sets (None: none)
+STEPS = None  # the argument that `--steps` sets
+USES = ("budget",)  # what the tour passes in: the shared RecallBudget, the corpus
 
 
-def run(kinds=KINDS, length=48, distances=(1, 4, 12, 24, 47), budget=None, seed=0, verbose=1):
+def run(
+    kinds=tuple(KINDS), length=48, distances=(1, 4, 12, 24, 47), budget=None, seed=0, verbose=1
+):
     """Accuracy against the distance for each model, all on sequences of `length` steps.
 
     Returns:
         `{"length", "distance": [...], "accuracy": {kind: [...]}, "longest_recalled", "chance_at",
-        "chance", "chance_band", "recalled_threshold", "budget"}` as in `memory.run`.
+        "chance", "chance_band", "recalled_threshold", "budget"}` as in `claims.memory.run`.
     """
     kinds = check_kinds(kinds)
     budget = budget or RecallBudget()
@@ -31,14 +45,16 @@ def run(kinds=KINDS, length=48, distances=(1, 4, 12, 24, 47), budget=None, seed=
         model = train_recall(kind, budget, length, None, True, seed)
         accuracy[kind] = [recall_accuracy(model, budget, length, d, True, seed) for d in distances]
         bar.add(1)
-    return {"length": length, **memory.report("distance", distances, accuracy, budget)}
+    return {"length": length, **report("distance", distances, accuracy, budget)}
+
+
+XLABEL = "distance from the cue to the query (steps)"
 
 
 def plot(result, path):
     title = f"Recall at a fixed length of {result['length']} steps, one model each"
-    with plotting.figure(path, title) as ax:
-        draw(ax, result)
+    plot_accuracy(result, path, "distance", title, XLABEL)
 
 
 def draw(ax, result):
-    memory.draw_accuracy(ax, result, "distance", "distance from the cue to the query (steps)")
+    draw_accuracy(ax, result, "distance", XLABEL)
