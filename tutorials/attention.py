@@ -16,7 +16,8 @@
 # weighted average of what it finds. Each position emits a query $q$, a key $k$ and a value $v$;
 # position $i$ weighs position $j$ by how well $q_i$ matches $k_j$:
 #
-# $$\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V.$$
+# $$\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q
+# K^\top}{\sqrt{d_k}}\right) V.$$
 #
 # The scores $QK^\top$ are divided by $\sqrt{d_k}$ so that their spread does not grow with the
 # key size (with unit-variance entries a dot product of $d_k$ terms has variance $d_k$), which would
@@ -160,7 +161,8 @@ model.compile(
 steps = 20 if QUICK else 1500
 losses = [float(model.train_on_batch(*batch(64))) for _ in range(steps)]
 print(
-    f"next-character loss: {losses[0]:.2f} at the start, {np.mean(losses[-20:]):.2f} after {steps} steps "
+    f"next-character loss: {losses[0]:.2f} at the start, {np.mean(losses[-20:]):.2f} after {steps} "
+    "steps "
     f"(uniform guessing: {np.log(len(chars)):.2f})"
 )
 

@@ -63,7 +63,8 @@ else:
 E = results["experiments"]
 print(f"results: {results['mode']} tour on backend {results['backend']} (keras {results['keras']})")
 print(
-    f"command: {results.get('command')}; started {results.get('started')}; machine {results.get('machine')}"
+    f"command: {results.get('command')}; started {results.get('started')}; machine "
+    f"{results.get('machine')}"
 )
 print("seconds per experiment: " + ", ".join(f"{k} {v:.0f}" for k, v in results["seconds"].items()))
 
@@ -97,7 +98,7 @@ def recall_summary(result, x_key):
 # **Claim.** Backpropagating from step $T$ to step $t$ multiplies $T - t$ Jacobians
 # $\operatorname{diag}(1 - h_k^2) W_{hh}$; their product shrinks geometrically.
 #
-# **Experiment** (`keraseq.experiments.vanishing`). Four models at the same width, at
+# **Experiment** (`keraseq.experiments.claims.vanishing`). Four models at the same width, at
 # initialisation, on the same random inputs: the simple RNN, the LSTM, the GRU and one causal
 # Transformer block (inputs projected to the width, sinusoidal positions, output read at the last
 # position). For each, $\lVert \partial L / \partial x_t \rVert$ with $L = \sum_j (y_T)_j$,
@@ -120,7 +121,7 @@ if shown("vanishing"):
 # %% [markdown]
 # ## 2. With a spectral radius above 1 it explodes; clipping bounds the step
 #
-# **Experiment** (`keraseq.experiments.exploding`). The RNN's `recurrent_kernel` is set to
+# **Experiment** (`keraseq.experiments.claims.exploding`). The RNN's `recurrent_kernel` is set to
 # $\rho Q$ with $Q$ orthogonal, so its spectral radius is exactly $\rho$, and small inputs keep
 # $\tanh$ near its linear regime: the gradient then scales like $\rho^{T-t}$. Then the same RNN
 # ($\rho = 1.5$) is trained with plain SGD on the recall task, with and without
@@ -131,7 +132,8 @@ if shown("exploding"):
     x = E["exploding"]
     for radius, growth in x["growth"].items():
         print(
-            f"spectral radius {radius}: gradient at distance {x['length'] - 1} / at distance 0 = {growth:.2e}"
+            f"spectral radius {radius}: gradient at distance {x['length'] - 1} / at distance 0 = "
+            f"{growth:.2e}"
         )
     for name, biggest in x["max_update"].items():
         print(
@@ -142,7 +144,8 @@ if shown("exploding"):
 # %% [markdown]
 # ## 3. Recurrent memory is short
 #
-# **Experiment** (`keraseq.experiments.memory`). Copy after a delay: a symbol (one of 4) is shown
+# **Experiment** (`keraseq.experiments.claims.memory`). Copy after a delay: a symbol (one of 4) is
+# shown
 # with a cue marker, then `delay - 1` random distractor symbols, then a query; the model must name
 # the cued symbol. Chance is 1/4. For every delay each model is trained from scratch with the
 # same budget (width, steps, batch size, Adam); the test accuracy is on fresh sequences.
@@ -164,7 +167,8 @@ if shown("memory"):
 # $c_{t-1}$ to $c_t$ is scaled by the forget gate alone: a trained LSTM that must remember opens
 # it ($f_t \to 1$) and the gradient flows back along $c$.
 #
-# **Experiment** (`keraseq.experiments.highway`). The forget gates $f_t$ are recomputed from the
+# **Experiment** (`keraseq.experiments.claims.highway`). The forget gates $f_t$ are recomputed from
+# the
 # cell's weights over recall sequences, at initialisation (where Keras's `unit_forget_bias`
 # starts them at $\sigma(1) \approx 0.73$) and after training on the recall task; the gradient
 # along the state, $\lVert \partial \mathbf 1^\top c_T / \partial c_t \rVert$ for the LSTM and
@@ -188,7 +192,8 @@ if shown("highway"):
 # %% [markdown]
 # ## 5. Parallelism and training speed
 #
-# **Experiment** (`keraseq.experiments.speed`). First, the median time of one training step of
+# **Experiment** (`keraseq.experiments.claims.speed`). First, the median time of one training step
+# of
 # each recall classifier (same width and batch) as the sequence grows: the recurrent models loop
 # over $T$ steps one after the other, the Transformer computes all positions at once, with
 # $O(T^2)$ attention. Whether "at once" is faster depends on the hardware having parallel units
@@ -202,7 +207,8 @@ if shown("speed"):
     s = E["speed"]
     for kind, seconds in s["step_seconds"].items():
         print(
-            f"{kind:>11}: step time {', '.join(f'{1000 * t:.1f}' for t in seconds)} ms at T = {s['length']} "
+            f"{kind:>11}: step time {', '.join(f'{1000 * t:.1f}' for t in seconds)} ms at T = "
+            f"{s['length']} "
             f"(×{s['growth'][kind]:.1f})"
         )
     for kind, lm in s["lm"].items():
@@ -219,7 +225,8 @@ if shown("speed"):
 # %% [markdown]
 # ## 6. Long range, directly
 #
-# **Experiment** (`keraseq.experiments.long_range`). The same recall task, but every sequence now
+# **Experiment** (`keraseq.experiments.claims.long_range`). The same recall task, but every sequence
+# now
 # has the same length and the same number of distractors; only the distance between the cue and
 # the query changes. Each model is trained once on cues at random distances and tested at each
 # distance. (Section 3 varied the length with the delay; here the length is fixed, so a model
@@ -233,7 +240,8 @@ if shown("range"):
 # %% [markdown]
 # ## 7. Scalability
 #
-# **Experiment** (`keraseq.experiments.scaling`). The LSTM language model and MiniGPT at several
+# **Experiment** (`keraseq.experiments.claims.scaling`). The LSTM language model and MiniGPT at
+# several
 # widths, each trained on the same corpus with the same number of tokens and the same recipe.
 # The findings below are sentences generated from the measured losses: the slope of the
 # validation loss per 10× parameters over all sizes and between the two largest, which model wins
@@ -243,7 +251,7 @@ if shown("range"):
 
 # %%
 if shown("scaling"):
-    for line in experiments.scaling.describe(E["scaling"]):
+    for line in experiments.claims.scaling.describe(E["scaling"]):
         print(line)
 
 # %% [markdown]

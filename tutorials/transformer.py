@@ -96,7 +96,8 @@ for normalize_first in (False, True):
         ),
     )
     print(
-        f"normalize_first={normalize_first}: {len(ours.weights)} weights, max |keraseq - keras_hub| = {diff:.2e}"
+        f"normalize_first={normalize_first}: {len(ours.weights)} weights, max |keraseq - "
+        f"keras_hub| = {diff:.2e}"
     )
     assert diff < 1e-5
 
@@ -216,7 +217,8 @@ for context in contexts:
     )
     recompute_ms.append(median_ms(lambda: block(tokens)[:, -1:], repeats))
     print(
-        f"context {context:3d}: {cached_ms[-1]:7.2f} ms with the cache, {recompute_ms[-1]:7.2f} ms recomputing "
+        f"context {context:3d}: {cached_ms[-1]:7.2f} ms with the cache, {recompute_ms[-1]:7.2f} ms "
+        "recomputing "
         f"({recompute_ms[-1] / cached_ms[-1]:.1f}x)"
     )
 
@@ -249,7 +251,8 @@ if results_file.exists():
         ms = result["generation_median_ms"]
         print(
             f"{result['backend']:>10}: {ms['with KV cache']:.2f} ms per token with the cache, "
-            f"{ms['recompute context']:.2f} ms recomputing: {ms['recompute context'] / ms['with KV cache']:.1f}x"
+            f"{ms['recompute context']:.2f} ms recomputing: "
+            f"{ms['recompute context'] / ms['with KV cache']:.1f}x"
         )
 else:
     print("not run yet: python benchmarks/attention_step.py")

@@ -17,7 +17,7 @@ import keras
 from keras import ops
 
 from keraseq.layers import validation
-from keraseq.layers.attention.initializers import fresh
+from keraseq.layers.initializers import fresh
 
 
 def check_alpha(lora_alpha):
@@ -94,7 +94,7 @@ class LoRAKernels(LoRA):
     `lora_rank`/`lora_alpha` to `super().__init__`, calls `build_lora()` at the end of `build` and
     reads its kernels through `effective_kernel(n)`.
 
-    As Keras's `Dense`/`EinsumDense` (3.15): the adapters `n_lora_kernel_a` $A$, shape
+    As Keras 3.15's `Dense`/`EinsumDense`: the adapters `n_lora_kernel_a` $A$, shape
     `kernel.shape[:-1] + (rank,)`, and `n_lora_kernel_b` $B$, shape `(rank, kernel.shape[-1])`,
     float32, with the kernel regularizer, come after the layer's other weights; the kernels are
     frozen, the biases stay trainable. Saving writes the merged kernels
@@ -161,9 +161,10 @@ class LoRAKernels(LoRA):
 
     def save_own_variables(self, store):
         """Saves the weights of the layer without LoRA, each kernel merged with its adapters."""
-        merged = {id(getattr(self, f"{n}_kernel")): n for n in self.lora_kernels}
+        kernels = self.lora_kernels if self.lora_enabled else ()
+        merged = {id(getattr(self, f"{name}_kernel")): name for name in kernels}
         for i, weight in enumerate(self.weights_without_adapters()):
-            name = merged.get(id(weight)) if self.lora_enabled else None
+            name = merged.get(id(weight))
             store[str(i)] = weight if name is None else self.effective_kernel(name)
 
     def load_own_variables(self, store):
