@@ -96,8 +96,9 @@ def chain_of_thought(runs, base, size, learning_rate):
     Each run stops every `interval` steps to be evaluated, then resumes (resuming equals training
     straight through, as tests/posttraining/test_finetune.py checks).
     """
+    from keraseq.checkpoint import load_checkpoint
     from keraseq.posttraining.evaluate import evaluate_tasks
-    from keraseq.posttraining.finetune import finetune, load_language_model
+    from keraseq.posttraining.finetune import finetune
     from keraseq.posttraining.tasks import get_tasks
 
     curves = {}
@@ -117,7 +118,7 @@ def chain_of_thought(runs, base, size, learning_rate):
             else:
                 finetune(directory, resume=True, steps=step, verbose=0)
             seconds += time.perf_counter() - start
-            model, tokenizer = load_language_model(directory)
+            model, tokenizer = load_checkpoint(directory)
             result = evaluate_tasks(model, tokenizer, get_tasks(name), size["count"])[name]
             curve.append({"step": step, "exact_match": result["exact_match"]})
             print(f"{name} step {step}: {100 * result['exact_match']:.0f}%", flush=True)
