@@ -162,7 +162,8 @@ def test_finetune_setting_errors(base, argv, message, tmp_path, capsys):
 
 def test_finetune_base_errors(no_digits_base, sft, tmp_path, capsys):
     out = ["--out", str(tmp_path / "out")]
-    err = one_line_error(capsys, ["finetune", str(no_digits_base), *out], "finetune")
+    argv = ["finetune", str(no_digits_base), "--tasks", "numbers", *out]
+    err = one_line_error(capsys, argv, "finetune")
     assert "task 'numbers' uses characters the base model's vocabulary lacks: '0', '1'" in err
     err = one_line_error(capsys, ["finetune", str(tmp_path / "none"), *out], "finetune")
     assert "no checkpoint in" in err
