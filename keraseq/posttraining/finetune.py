@@ -17,7 +17,7 @@ from keraseq.data import CharTokenizer, load_corpus, train_validation_split
 from keraseq.posttraining import chat
 from keraseq.posttraining.sft import SFT_LOSS, InstructionBatches
 from keraseq.posttraining.tasks import check_alphabet, get_tasks
-from keraseq.training.config import build_optimizer
+from keraseq.training.config import build_optimizer, flag
 from keraseq.training.log import TrainingLog, start_metrics
 from keraseq.training.loop import restore_optimizer
 
@@ -54,7 +54,7 @@ class FinetuneConfig:
         for name in ("steps", "batch_size", "eval_batches"):
             _check_positive(name, getattr(self, name))
         if self.lora_rank is not None:
-            _check_positive("lora_rank", self.lora_rank, flag="--lora")
+            _check_positive("lora_rank", self.lora_rank)
         get_tasks(self.tasks)
         c = dataclasses.replace(self, decay_steps=self.decay_steps or self.steps)
         _check_positive("decay_steps", c.decay_steps)
@@ -71,8 +71,8 @@ class FinetuneConfig:
             raise ValueError(f"--eval-interval {c.eval_interval} must divide --steps {c.steps}")
         if not c.learning_rate > 0 or not 0 <= c.min_learning_rate <= c.learning_rate:
             raise ValueError(
-                f"need --learning-rate > 0 and 0 <= --min-learning-rate <= --learning-rate, got "
-                f"{c.learning_rate} and {c.min_learning_rate}"
+                f"need --lr > 0 and 0 <= --min-lr <= --lr, got {c.learning_rate} and "
+                f"{c.min_learning_rate}"
             )
         if not 0 <= c.pretraining_mix < 1:
             raise ValueError(f"--pretraining-mix must be in [0, 1), got {c.pretraining_mix}")
@@ -92,10 +92,17 @@ class FinetuneConfig:
         return cls(**values)
 
 
-def _check_positive(name, value, flag=None):
+FLAGS = {"lora_rank": "--lora"}  # fields whose `keraseq finetune` flag differs from `flag(field)`
+
+
+def finetune_flag(field):
+    """The `keraseq finetune` flag of a `FinetuneConfig` field (`keraseq train`'s where shared)."""
+    return FLAGS.get(field) or flag(field)
+
+
+def _check_positive(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        flag = flag or "--" + name.replace("_", "-")
-        raise ValueError(f"{flag} must be a positive integer, got {value!r}")
+        raise ValueError(f"{finetune_flag(name)} must be a positive integer, got {value!r}")
 
 
 def load_language_model(directory, compile=False):
@@ -187,8 +194,7 @@ def finetune(directory, base=None, resume=False, verbose=1, **settings):
         pretraining_ids = train_validation_split(tokenizer.tokenize(load_corpus(corpus)))[0]
 
     if resume:
-        restore_optimizer(model, config)
-        model.compile(optimizer=model.optimizer, loss=SFT_LOSS)
+        restore_optimizer(model, config, SFT_LOSS)
     else:
         keras.utils.set_random_seed(config.seed)
         if config.lora_rank:
@@ -241,8 +247,7 @@ def _resumed_config(directory, changes):
     for name, new in changes.items():
         if name != "steps" and new != getattr(saved, name):
             raise ValueError(
-                f"--{name.replace('_', '-')} {new} differs from the checkpoint's "
-                f"{getattr(saved, name)}: a resumed run keeps its settings (only --steps may "
-                "change)"
+                f"{finetune_flag(name)} {new} differs from the checkpoint's {getattr(saved, name)}:"
+                " a resumed run keeps its settings (only --steps may change)"
             )
     return dataclasses.replace(saved, **changes)

@@ -131,8 +131,9 @@ def _resumed_config(directory, changes):
     return dataclasses.replace(saved, **changes)
 
 
-def restore_optimizer(model, config):
-    """Recompiles a loaded model with the recipe's optimizer, carrying over the saved state.
+def restore_optimizer(model, config, loss=LOSS):
+    """Recompiles a loaded model with the recipe's optimizer (and `loss`), carrying over the saved
+    state.
 
     `keras.models.load_model` restores the optimizer's variables (step, moments) but not which
     variables are excluded from weight decay; so the optimizer is rebuilt from the recipe and the
@@ -145,7 +146,7 @@ def restore_optimizer(model, config):
         raise ValueError("the checkpoint's optimizer state does not match its model")
     for new, old in zip(optimizer.variables, saved.variables):
         new.assign(old)
-    model.compile(optimizer=optimizer, loss=LOSS)
+    model.compile(optimizer=optimizer, loss=loss)
 
 
 def use_data_parallel(batch_size, verbose=1):
