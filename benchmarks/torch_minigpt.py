@@ -62,14 +62,14 @@ class TorchMiniGPT(nn.Module):
 
 
 def learning_rate(step, c):
-    """Keras's CosineDecay(initial 0, warmup_target=lr, warmup_steps, decay_steps, alpha) at `step`."""
+    """Keras's CosineDecay(initial 0, warmup_target, warmup_steps, decay_steps, alpha) at `step`."""
     if step < c.warmup_steps:
-        return c.lr * step / c.warmup_steps
+        return c.learning_rate * step / c.warmup_steps
     done = min(step - c.warmup_steps, c.decay_steps - c.warmup_steps) / (
         c.decay_steps - c.warmup_steps
     )
-    alpha = c.min_lr / c.lr
-    return c.lr * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * done)) + alpha)
+    alpha = c.min_learning_rate / c.learning_rate
+    return c.learning_rate * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * done)) + alpha)
 
 
 def train(config, directory, threads=None):
@@ -81,18 +81,20 @@ def train(config, directory, threads=None):
     text = load_corpus(config.corpus)
     tokenizer = CharTokenizer.from_text(text)
     train_ids, val_ids = train_validation_split(tokenizer.tokenize(text))
-    B, T = config.batch_size, config.context
+    B, T = config.batch_size, config.sequence_length
     batches = WindowBatches(train_ids, B, T, config.steps, seed=config.seed)
     val_batches = WindowBatches(val_ids, B, T, config.eval_batches, seed=config.seed)
-    model = TorchMiniGPT(tokenizer.vocabulary_size(), T, config.layers, config.heads, config.dim)
+    model = TorchMiniGPT(
+        tokenizer.vocabulary_size(), T, config.num_layers, config.num_heads, config.hidden_dim
+    )
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [
             {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
         ],
-        lr=config.lr,
-        betas=(0.9, config.beta2),
+        lr=config.learning_rate,
+        betas=(0.9, config.beta_2),
         eps=1e-8,
     )
 
@@ -112,7 +114,7 @@ def train(config, directory, threads=None):
         loss = loss_of(*batches[step])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, config.clip_norm)
+        torch.nn.utils.clip_grad_norm_(params, config.global_clipnorm)
         optimizer.step()
         losses.append(loss.item())
         if (step + 1) % config.eval_interval == 0:
@@ -136,7 +138,7 @@ def main():
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    config = TrainConfig(model="gpt", corpus=args.corpus, steps=args.steps).resolved()
+    config = TrainConfig(model="transformer", corpus=args.corpus, steps=args.steps).resolved()
     train(config, args.out, args.threads)
 
 

@@ -1,23 +1,28 @@
-"""What every tutorial notebook (the docs site's pages) uses: quick mode, a seed, a header, and the
-rule that keeps its prose true.
+"""What the tutorial notebooks (the docs site's pages) use: quick mode, a seed, a header, sources,
+and the rule that keeps their prose true.
 
 Quick mode: with the environment variable `KERASEQ_QUICK=1` the pages run fewer samples, steps and
 epochs, so that each executes in seconds (the tests and CI use it); without it they run in full
 (the published site).
 
 The rule: a sentence about a measured result is either computed from it (`claim`, shown with
-`say`) or asserted (`check`, which fails the build when a re-run makes it false).
+`say`) or asserted (`check`, which fails the page, and so the build, when a re-run makes it false).
 """
 
+import ast
 import base64
 import html
+import inspect
 import io
 import os
+import sys
+import textwrap
 
 import keras
 import numpy as np
 
 QUICK_VARIABLE = "KERASEQ_QUICK"
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def quick():
@@ -47,23 +52,15 @@ def check(condition, statement, full_only=False):
         raise AssertionError(f"the page says {statement!r}, but this run says otherwise")
 
 
-def _in_notebook():
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    return get_ipython() is not None
-
-
 def say(*sentences):
     """Show computed sentences as the page's prose: Markdown in a notebook, text in a script."""
-    text = " ".join(sentences)
-    if _in_notebook():
-        from IPython.display import Markdown, display
-
-        display(Markdown(text))
-    else:
+    text = " ".join(sentence for sentence in sentences if sentence)
+    if not _in_notebook():
         print(text)
+        return
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
 
 
 def show(figure, alt):
@@ -84,3 +81,55 @@ def show(figure, alt):
 
     data = base64.b64encode(png).decode("ascii")
     display(HTML(f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'))
+
+
+def source(obj, *, docstring=False, start=None, end=None):
+    """The source of `obj` (a function, method, class or module) as the installed package has it.
+
+    Dedented. Without `docstring=True` the docstring of `obj` itself is left out. `start` and `end`
+    keep only the lines from the first one containing `start` to the first one after it containing
+    `end` (both included; either may be left out), e.g. the lines that compute an equation.
+    """
+    lines = textwrap.dedent(inspect.getsource(obj)).splitlines()
+    if not docstring:
+        lines = _without_docstring(lines)
+    name = getattr(obj, "__qualname__", getattr(obj, "__name__", repr(obj)))
+    first = 0 if start is None else _find(lines, start, 0, name)
+    last = len(lines) - 1 if end is None else _find(lines, end, first, name)
+    return textwrap.dedent("\n".join(lines[first : last + 1]))
+
+
+def show_source(obj, **options):
+    """Show `source(obj, **options)`: highlighted Python in a notebook and the site, or printed."""
+    text = source(obj, **options)
+    if not _in_notebook():
+        print(text)
+        return
+    from IPython.display import Markdown, display
+
+    fence = "```"
+    while fence in text:  # a fence longer than any run of backticks in the code
+        fence += "`"
+    display(Markdown(f"{fence}python\n{text}\n{fence}"))
+
+
+def _in_notebook():
+    ipython = sys.modules.get("IPython")  # imported in a notebook's kernel, not by a plain script
+    return ipython is not None and ipython.get_ipython() is not None
+
+
+def _without_docstring(lines):
+    """`lines` less the docstring of the first definition in them (or of the module they are)."""
+    tree = ast.parse("\n".join(lines))
+    node = tree.body[0] if tree.body and isinstance(tree.body[0], DEFINITIONS) else tree
+    if ast.get_docstring(node, clean=False) is None:
+        return lines
+    doc = node.body[0]
+    return lines[: doc.lineno - 1] + lines[doc.end_lineno :]
+
+
+def _find(lines, marker, begin, name):
+    for i in range(begin, len(lines)):
+        if marker in lines[i]:
+            return i
+    raise ValueError(f"no line of the source of {name} contains {marker!r}")
