@@ -257,7 +257,11 @@ def reading(head):
 
 
 say(
-    "; ".join(f"head {head} {reading(head)}" for head in range(HEADS)).capitalize() + ".",
+    "; ".join(
+        f"Head {head} {reading(head)}" if head == 0 else f"head {head} {reading(head)}"
+        for head in range(HEADS)
+    )
+    + ".",
     claim(
         len({reading(head) for head in range(HEADS)}) > 1,
         "The heads have specialised: different heads read different things.",

@@ -439,9 +439,8 @@ else:
 #
 # 1. Run `keraseq evolve --only memory,range` on another backend and compare the longest
 #    distances recalled with sections 3 and 6.
-# 2. Run `keraseq evolve --only scaling` twice with different seeds (`keras.utils.set_random_seed`
-#    before the tour, from Python: `experiments.run_tour(only=["scaling"], ...)`) and compare
-#    the slopes between the two largest sizes: is the scalability verdict stable?
+# 2. Call `keraseq.experiments.scaling.run(...)` with `seed=1` and `seed=2` (quick sizes first)
+#    and compare the slopes between the two largest sizes: is the scalability verdict stable?
 # 3. In section 4's experiment (`keraseq.experiments.highway`), pick a delay the LSTM learns but
 #    the RNN does not (section 3's table): does the forget gate open then?
 # 4. Set `KERASEQ_EVOLVE_RESULTS` to your own `keraseq evolve --full --out DIR` run and rebuild
