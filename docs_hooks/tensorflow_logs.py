@@ -18,8 +18,10 @@ LOG_LINE = (
     r"|[^\n]*TqdmWarning: IProgress not found[^\n]*\n +from \.autonotebook import tqdm[^\n]*)\n"
 )
 STDERR_BLOCK = re.compile(
-    r'<div class="jp-OutputArea-child">\s*<div class="jp-OutputPrompt jp-OutputArea-prompt"></div>\s*'
-    r'<div class="jp-RenderedText jp-OutputArea-output" data-mime-type="application/vnd.jupyter.stderr"'
+    r'<div class="jp-OutputArea-child">\s*<div class="jp-OutputPrompt '
+    r'jp-OutputArea-prompt"></div>\s*'
+    r'<div class="jp-RenderedText jp-OutputArea-output" '
+    r'data-mime-type="application/vnd.jupyter.stderr"'
     rf"[^>]*>\s*<pre>(?:{LOG_LINE})+</pre>\s*</div>\s*</div>\n?"
 )
 

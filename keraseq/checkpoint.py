@@ -13,13 +13,25 @@ from pathlib import Path
 
 import keras
 
-from keraseq import files
+from keraseq import files, models  # noqa: F401  (models: registers the classes to load)
 from keraseq.data import CharTokenizer
 
 MODEL_FILE = "model.keras"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
+METRICS_COLUMNS = ("step", "train_loss", "val_loss", "tokens_per_second")
+
+
+def start_metrics(directory):
+    """Writes `DIR/metrics.csv` with its header only, for a new run."""
+    files.write_text(Path(directory) / METRICS_FILE, ",".join(METRICS_COLUMNS) + "\n")
+
+
+def append_metrics(directory, values):
+    """Appends one row to `DIR/metrics.csv`: the text of each of `METRICS_COLUMNS`."""
+    with open(Path(directory) / METRICS_FILE, "a", encoding="utf-8") as f:
+        f.write(",".join(values) + "\n")
 
 
 def has_checkpoint(directory):
@@ -39,8 +51,6 @@ def load_model(directory, compile=False):
         OSError: No checkpoint there.
         ValueError: The file exists but cannot be read as a Keras model.
     """
-    import keraseq.models  # noqa: F401  (registers the model classes for deserialization)
-
     path = Path(directory) / MODEL_FILE
     if not path.is_file():
         where = "directory does not exist" if not Path(directory).is_dir() else f"no {MODEL_FILE}"

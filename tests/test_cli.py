@@ -19,7 +19,8 @@ def keraseq(*args, timeout=600):
 
 # TensorFlow's C++ runtime logs at import, before Python's logging exists; not keraseq's output.
 TF_START_UP = re.compile(
-    r"^(WARNING: All log messages before absl|[IWE]\d{4} \S+ +\d+ \S+\.cc:\d+\]|To enable the following)"
+    r"^(WARNING: All log messages before absl|[IWE]\d{4} \S+ +\d+ \S+\.cc:\d+\]|To enable the "
+    r"following)"
 )
 
 

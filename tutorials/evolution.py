@@ -110,7 +110,7 @@ def recall_summary(result, x_key):
 # **Claim.** Backpropagating from step $T$ to step $t$ multiplies $T - t$ Jacobians
 # $\operatorname{diag}(1 - h_k^2) W_{hh}$; their product shrinks geometrically.
 #
-# **Experiment** (`keraseq.experiments.vanishing`). Four models at the same width, at
+# **Experiment** (`keraseq.experiments.claims.vanishing`). Four models at the same width, at
 # initialisation, on the same random inputs: the simple RNN, the LSTM, the GRU and one causal
 # Transformer block (inputs projected to the width, sinusoidal positions, output read at the last
 # position). For each, $\lVert \partial L / \partial x_t \rVert$ with $L = \sum_j (y_T)_j$,
@@ -133,7 +133,7 @@ if shown("vanishing"):
 # %% [markdown]
 # ## 2. With a spectral radius above 1 it explodes; clipping bounds the step
 #
-# **Experiment** (`keraseq.experiments.exploding`). The RNN's `recurrent_kernel` is set to
+# **Experiment** (`keraseq.experiments.claims.exploding`). The RNN's `recurrent_kernel` is set to
 # $\rho Q$ with $Q$ orthogonal, so its spectral radius is exactly $\rho$, and small inputs keep
 # $\tanh$ near its linear regime: the gradient then scales like $\rho^{T-t}$. Then the same RNN
 # ($\rho = 1.5$) is trained with plain SGD on the recall task, with and without
@@ -156,7 +156,8 @@ if shown("exploding"):
 # %% [markdown]
 # ## 3. Recurrent memory is short
 #
-# **Experiment** (`keraseq.experiments.memory`). Copy after a delay: a symbol (one of 4) is shown
+# **Experiment** (`keraseq.experiments.claims.memory`). Copy after a delay: a symbol (one of 4) is
+# shown
 # with a cue marker, then `delay - 1` random distractor symbols, then a query; the model must name
 # the cued symbol. Chance is 1/4. For every delay each model is trained from scratch with the
 # same budget (width, steps, batch size, Adam); the test accuracy is on fresh sequences.
@@ -192,7 +193,8 @@ if shown("memory"):
 # $c_{t-1}$ to $c_t$ is scaled by the forget gate alone: a trained LSTM that must remember opens
 # it ($f_t \to 1$) and the gradient flows back along $c$.
 #
-# **Experiment** (`keraseq.experiments.highway`). The forget gates $f_t$ are recomputed from the
+# **Experiment** (`keraseq.experiments.claims.highway`). The forget gates $f_t$ are recomputed from
+# the
 # cell's weights over recall sequences, at initialisation (where Keras's `unit_forget_bias`
 # starts them at $\sigma(1) \approx 0.73$) and after training on the recall task; the gradient
 # along the state, $\lVert \partial \mathbf 1^\top c_T / \partial c_t \rVert$ for the LSTM and
@@ -243,7 +245,8 @@ if shown("highway"):
 # %% [markdown]
 # ## 5. Parallelism and training speed
 #
-# **Experiment** (`keraseq.experiments.speed`). First, the median time of one training step of
+# **Experiment** (`keraseq.experiments.claims.speed`). First, the median time of one training step
+# of
 # each recall classifier (same width and batch) as the sequence grows: the recurrent models loop
 # over $T$ steps one after the other, the Transformer computes all positions at once, with
 # $O(T^2)$ attention. Whether "at once" is faster depends on the hardware having parallel units
@@ -299,7 +302,8 @@ if shown("speed"):
 # %% [markdown]
 # ## 6. Long range, directly
 #
-# **Experiment** (`keraseq.experiments.long_range`). The same recall task, but every sequence now
+# **Experiment** (`keraseq.experiments.claims.long_range`). The same recall task, but every sequence
+# now
 # has the same length and the same number of distractors; only the distance between the cue and
 # the query changes. Each model is trained once on cues at random distances and tested at each
 # distance. (Section 3 varied the length with the delay; here the length is fixed, so a model
@@ -341,7 +345,8 @@ if shown("range"):
 # %% [markdown]
 # ## 7. Scalability
 #
-# **Experiment** (`keraseq.experiments.scaling`). The LSTM language model and MiniGPT at several
+# **Experiment** (`keraseq.experiments.claims.scaling`). The LSTM language model and MiniGPT at
+# several
 # widths, each trained on the same corpus with the same number of tokens and the same recipe.
 # The findings below are sentences generated from the measured losses: the slope of the
 # validation loss per 10× parameters over all sizes and between the two largest, which model wins
@@ -351,9 +356,9 @@ if shown("range"):
 
 # %%
 if shown("scaling"):
-    for line in experiments.scaling.describe(E["scaling"]):
+    for line in experiments.claims.scaling.describe(E["scaling"]):
         print(line)
-    top = {k: experiments.scaling.top_slope(p) for k, p in E["scaling"]["points"].items()}
+    top = {k: experiments.claims.scaling.top_slope(p) for k, p in E["scaling"]["points"].items()}
     say(
         f"How strong is the evidence? Each size was trained once, with one seed, so the slopes "
         f"between the two largest sizes ({top['lstm']:+.3f} for the LSTM, "
@@ -439,9 +444,10 @@ else:
 #
 # 1. Run `keraseq evolve --only memory,range` on another backend and compare the longest
 #    distances recalled with sections 3 and 6.
-# 2. Call `keraseq.experiments.scaling.run(...)` with `seed=1` and `seed=2` (quick sizes first)
-#    and compare the slopes between the two largest sizes: is the scalability verdict stable?
-# 3. In section 4's experiment (`keraseq.experiments.highway`), pick a delay the LSTM learns but
-#    the RNN does not (section 3's table): does the forget gate open then?
+# 2. Call `keraseq.experiments.claims.scaling.run(...)` with `seed=1` and `seed=2` (quick sizes
+#    first) and compare the slopes between the two largest sizes: is the scalability verdict
+#    stable?
+# 3. In section 4's experiment (`keraseq.experiments.claims.highway`), pick a delay the LSTM
+#    learns but the RNN does not (section 3's table): does the forget gate open then?
 # 4. Set `KERASEQ_EVOLVE_RESULTS` to your own `keraseq evolve --full --out DIR` run and rebuild
 #    this page: which sentences change?

@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 
-COMMANDS = ["info", "demo", "train", "generate", "evolve"]
+COMMANDS = ["info", "demo", "train", "generate", "finetune", "eval", "chat", "evolve"]
 
 
 class UsageError(Exception):

@@ -6,7 +6,8 @@ import keras
 
 
 def positive_int(name, value):
-    # numbers.Integral also admits NumPy integers (e.g. from np.arange); int() keeps configs JSON-clean.
+    # numbers.Integral also admits NumPy integers (e.g. from np.arange); int() keeps configs
+    # JSON-clean.
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
     return int(value)

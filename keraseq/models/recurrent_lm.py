@@ -11,7 +11,8 @@ from keraseq.models import kinds
 class RecurrentLM(keras.Model):
     """Predicts the next token from a recurrent state: the pre-Transformer language model.
 
-    `call` reads a whole window `(B, T)` at once (for training); `call_with_state` advances one token
+    `call` reads a whole window `(B, T)` at once (for training); `call_with_state` advances one
+    token
     and returns the new states, so generating costs the same work per token however long the text
     already is (a Transformer's attention grows with the context instead).
 
@@ -86,7 +87,8 @@ class RecurrentLM(keras.Model):
         """Reads a prompt `(B, P)` one token at a time from zero states.
 
         Returns:
-            `(logits, states)`: the next token's logits `(B, vocab)` and the states after the prompt.
+            `(logits, states)`: the next token's logits `(B, vocab)` and the states after the
+            prompt.
         """
         token_ids = np.asarray(token_ids, dtype="int32")
         states = self.initial_state(len(token_ids))

@@ -5,13 +5,11 @@ from pathlib import Path
 
 import keras
 
-from keraseq import checkpoint, files
-
-METRICS_HEADER = "step,train_loss,val_loss,tokens_per_second\n"
+from keraseq import checkpoint
 
 
 class TrainingLog(keras.callbacks.Callback):
-    """Saves the checkpoint and appends `step,train_loss,val_loss,tokens_per_second` to metrics.csv.
+    """Saves the checkpoint, then appends a row to `metrics.csv` (`checkpoint.METRICS_COLUMNS`).
 
     One Keras epoch is one evaluation interval, so this runs at each epoch's end, after Keras has
     computed `val_loss` on the validation batches. `train_loss` is the mean over the interval;
@@ -21,7 +19,7 @@ class TrainingLog(keras.callbacks.Callback):
     Args:
         directory: The run's directory.
         interval: Steps per epoch.
-        tokens_per_step: `batch_size * context`.
+        tokens_per_step: `batch_size * sequence_length`.
     """
 
     def __init__(self, directory, interval, tokens_per_step):
@@ -43,11 +41,5 @@ class TrainingLog(keras.callbacks.Callback):
         step = (epoch + 1) * self.interval
         checkpoint.save_model(self.model, self.directory)  # first the checkpoint, then its row
         speed = self.interval * self.tokens_per_step / (self.trained - self.started)
-        row = f"{step},{float(logs['loss']):.6f},{float(logs['val_loss']):.6f},{speed:.1f}\n"
-        with open(self.directory / checkpoint.METRICS_FILE, "a", encoding="utf-8") as f:
-            f.write(row)
-
-
-def start_metrics(directory):
-    """Creates an empty metrics.csv (header only) in a new run's directory."""
-    files.write_text(Path(directory) / checkpoint.METRICS_FILE, METRICS_HEADER)
+        row = [str(step), f"{float(logs['loss']):.6f}", f"{float(logs['val_loss']):.6f}"]
+        checkpoint.append_metrics(self.directory, [*row, f"{speed:.1f}"])

@@ -8,7 +8,7 @@ import keras
 from keraseq import checkpoint
 from keraseq.data import CharTokenizer, WindowBatches, load_corpus, train_validation_split
 from keraseq.training.config import LOSS, TrainConfig, build_model, build_optimizer, setting
-from keraseq.training.log import TrainingLog, start_metrics
+from keraseq.training.log import TrainingLog
 
 
 def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
@@ -16,7 +16,8 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
 
     One Keras epoch is one evaluation interval: at its end Keras computes the validation loss, and
     `TrainingLog` writes the checkpoint and a metrics row. Batches are a function of the step
-    (`WindowBatches`), and the step is the optimizer's iteration count, saved in the checkpoint: so a
+    (`WindowBatches`), and the step is the optimizer's iteration count, saved in the checkpoint: so
+    a
     resumed run continues at the same step, learning rate and data position as if it had never
     stopped.
 
@@ -79,7 +80,7 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
         model.compile(optimizer=build_optimizer(config, model), loss=LOSS)
         directory.mkdir(parents=True, exist_ok=True)
         tokenizer.save(directory / checkpoint.TOKENIZER_FILE)
-        start_metrics(directory)
+        checkpoint.start_metrics(directory)
     checkpoint.write_config(directory, config.to_json())
 
     start = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
@@ -131,8 +132,9 @@ def _resumed_config(directory, changes):
     return dataclasses.replace(saved, **changes)
 
 
-def restore_optimizer(model, config):
-    """Recompiles a loaded model with the recipe's optimizer, carrying over the saved state.
+def restore_optimizer(model, config, loss=LOSS):
+    """Recompiles a loaded model with the recipe's optimizer (and `loss`), carrying over the saved
+    state.
 
     `keras.models.load_model` restores the optimizer's variables (step, moments) but not which
     variables are excluded from weight decay; so the optimizer is rebuilt from the recipe and the
@@ -145,7 +147,7 @@ def restore_optimizer(model, config):
         raise ValueError("the checkpoint's optimizer state does not match its model")
     for new, old in zip(optimizer.variables, saved.variables):
         new.assign(old)
-    model.compile(optimizer=optimizer, loss=LOSS)
+    model.compile(optimizer=optimizer, loss=loss)
 
 
 def use_data_parallel(batch_size, verbose=1):

@@ -17,7 +17,7 @@ OPTIONS = {
 
 
 def built_pair(rng, query, value, key=None, **kwargs):
-    """A keras.layers.MultiHeadAttention with random weights (biases too) and ours with its weights."""
+    """A keras.layers.MultiHeadAttention with random weights (biases too), and ours with them."""
     builtin, ours = keras.layers.MultiHeadAttention(**kwargs), MultiHeadAttention(**kwargs)
     builtin(
         query, value, key=key, return_attention_scores=True
@@ -105,7 +105,8 @@ def test_keras_padding_masks_equal_builtin(rng):
     assert np.array_equal(
         to_numpy(out._keras_mask), query_tokens != 0
     )  # the output keeps the query mask
-    # The fused path: equal on the real queries (the built-in's padding rows are backend-defined there).
+    # The fused path: equal on the real queries (the built-in's padding rows are backend-defined
+    # there).
     real = query_tokens != 0
     fused, fused_ref = to_numpy(ours(*masked_inputs())), to_numpy(builtin(*masked_inputs()))
     assert max_abs_diff(fused[real], fused_ref[real]) <= ATOL

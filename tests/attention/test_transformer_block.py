@@ -20,7 +20,7 @@ B, T, WIDTH, HEADS, FF = 2, 6, 16, 4, 24
 
 
 def built_pair(rng, x, **kwargs):
-    """keras_hub's TransformerDecoder (decoder-only) with random weights, and our block with them."""
+    """keras_hub's TransformerDecoder (decoder-only) with random weights, our block with them."""
     ref = keras_hub.layers.TransformerDecoder(FF, HEADS, **kwargs)
     ours = TransformerBlock(HEADS, FF, **kwargs)
     ref(x), ours(x)

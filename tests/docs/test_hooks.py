@@ -11,8 +11,10 @@ import tensorflow_logs  # noqa: E402
 
 def stderr_block(text):
     return (
-        '<div class="jp-OutputArea-child">\n<div class="jp-OutputPrompt jp-OutputArea-prompt"></div>\n'
-        '<div class="jp-RenderedText jp-OutputArea-output" data-mime-type="application/vnd.jupyter.stderr"'
+        '<div class="jp-OutputArea-child">\n<div class="jp-OutputPrompt '
+        'jp-OutputArea-prompt"></div>\n'
+        '<div class="jp-RenderedText jp-OutputArea-output" '
+        'data-mime-type="application/vnd.jupyter.stderr"'
         f' tabindex="0">\n<pre>{text}</pre>\n</div>\n</div>\n'
     )
 

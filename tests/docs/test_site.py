@@ -26,7 +26,8 @@ RAW_MATH = ("$", "\\(", "\\)", "\\[", "\\]", "\\begin{")
 NO_ALT = "No description has been provided for this image"
 VISIBLE_TEXT = """
 const body = document.querySelector('.md-content').cloneNode(true);
-body.querySelectorAll('pre, code, script, style, .katex, .clipboard-copy-txt').forEach(e => e.remove());
+body.querySelectorAll('pre, code, script, style, .katex, .clipboard-copy-txt')
+    .forEach(e => e.remove());
 return body.textContent;
 """
 
@@ -69,7 +70,8 @@ def test_page(site, page):
 
     katex = driver.execute_script("return document.querySelectorAll('.md-content .katex').length")
     unrendered = driver.execute_script(
-        "return [...document.querySelectorAll('.arithmatex')].filter(e => !e.querySelector('.katex')).length"
+        "return [...document.querySelectorAll('.arithmatex')].filter(e => "
+        "!e.querySelector('.katex')).length"
     )
     errors = driver.execute_script("return document.querySelectorAll('.katex-error').length")
     assert (unrendered, errors) == (0, 0), "formulas KaTeX did not render"

@@ -1,4 +1,4 @@
-"""`keraseq train` and `keraseq generate` from the command line, and every user error as one line."""
+"""`keraseq train` and `keraseq generate` from the command line; every user error is one line."""
 
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""MiniGPT and RecurrentLM: decoding one token at a time equals reading the whole window; save/load."""
+"""MiniGPT and RecurrentLM: decoding token by token equals reading the whole window; save/load."""
 
 import keras
 import numpy as np

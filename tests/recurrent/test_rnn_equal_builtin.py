@@ -1,4 +1,4 @@
-"""Same weights as the Keras built-ins, same outputs: every layer and cell, every option, every mask."""
+"""Same weights as the Keras built-ins, same outputs: every layer, cell, option and mask."""
 
 import keras
 import pytest

@@ -7,15 +7,15 @@ from keras import ops
 
 from keraseq.layers import validation
 from keraseq.layers.attention import kv_cache
-from keraseq.layers.attention.initializers import fresh
 from keraseq.layers.attention.lora import LoRAKernels
-from keraseq.layers.attention.masks import causal_mask, check_broadcastable, combine_masks
+from keraseq.layers.attention.masks import causal_mask, check_attention_mask, combine_masks
 from keraseq.layers.attention.scaled_dot_product import scaled_dot_product_attention
+from keraseq.layers.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
 class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
-    r"""Multi-head attention (Vaswani et al., 2017), same weights as `keras.layers.MultiHeadAttention`.
+    r"""Multi-head attention (Vaswani et al., 2017), with the weights of Keras's MultiHeadAttention.
 
     $$
     \begin{aligned}
@@ -23,7 +23,8 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
         && \text{per head } h \\
     \text{head}_h &= \operatorname{softmax}\!\left(\frac{Q_h K_h^\top}{\sqrt{d_k}}\right) V_h
         && \text{scaled dot-product attention} \\
-    Y &= \textstyle\sum_h \text{head}_h W^O_h + b^O = [\text{head}_1, \dots, \text{head}_H]\, W^O + b^O
+    Y &= \textstyle\sum_h \text{head}_h W^O_h + b^O = [\text{head}_1, \dots, \text{head}_H]\, W^O +
+    b^O
     \end{aligned}
     $$
 
@@ -45,7 +46,8 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
     that may look at nothing gets weights 0 and an attention output of 0 (the layer then returns
     $b^O$ there), as the Keras layer does. The output carries the query's Keras mask.
 
-    Which path runs: by default (`fused=True`) the attention itself is `keras.ops.dot_product_attention`
+    Which path runs: by default (`fused=True`) the attention itself is
+    `keras.ops.dot_product_attention`
     (the backend's fused kernel, as the Keras layer uses) whenever the weights are not requested, no
     dropout is active and `value_dim == key_dim` (the fused kernels need it); otherwise, or with
     `fused=False`, `scaled_dot_product_attention`, the equation written out. Both give the same
@@ -96,7 +98,8 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
     ```python
     mha = keraseq.layers.MultiHeadAttention(num_heads=4, key_dim=16)
     x = np.random.rand(2, 10, 64).astype("float32")
-    y, weights = mha(x, x, use_causal_mask=True, return_attention_scores=True)  # (2,10,64), (2,4,10,10)
+    # y: (2, 10, 64), weights: (2, 4, 10, 10)
+    y, weights = mha(x, x, use_causal_mask=True, return_attention_scores=True)
     ```
     """
 
@@ -291,7 +294,7 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
         return results[0] if len(results) == 1 else tuple(results)
 
     def fused_attention(self, q, k, v, mask, is_causal=False):
-        """`keras.ops.dot_product_attention` on `(B, T, heads, dim)`; fully masked queries give 0."""
+        """`keras.ops.dot_product_attention` on `(B, T, heads, dim)`; a masked-out query gives 0."""
         scale = 1.0 / math.sqrt(self.key_dim)
         if mask is None:
             return ops.dot_product_attention(q, k, v, scale=scale, is_causal=is_causal)
@@ -316,10 +319,7 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
         cache=None,
         cache_update_index=None,
     ):
-        key_length = value.shape[1] if cache is None else cache.shape[2]  # S
-        if attention_mask is not None:
-            scores_shape = (query.shape[0], query.shape[1], key_length)  # (B, T, S)
-            check_broadcastable(attention_mask.shape, scores_shape, "attention_mask")
+        check_attention_mask(attention_mask, query, value, cache)
         masks = [attention_mask]
         if query_mask is not None:
             masks.append(ops.expand_dims(query_mask, -1))  # a padding query sees nothing, (B, T, 1)

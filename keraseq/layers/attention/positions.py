@@ -13,7 +13,7 @@ from keraseq.layers import validation
 
 
 def positions_of(inputs, start_index):
-    """Positions `start_index ... start_index + T - 1` of the sequence axis 1 of `inputs`, float32."""
+    """Positions `start_index ... start_index + T - 1` along axis 1 of `inputs`, as float32."""
     return ops.arange(ops.shape(inputs)[1], dtype="float32") + ops.cast(
         start_index, "float32"
     )  # (T,)
@@ -21,7 +21,7 @@ def positions_of(inputs, start_index):
 
 @keras.saving.register_keras_serializable(package="keraseq")
 class SinusoidalPositionEncoding(keras.layers.Layer):
-    r"""The Transformer's fixed positional encoding; equal to `keras_hub.layers.SinePositionEncoding`.
+    r"""The Transformer's fixed positional encoding, equal to keras_hub's `SinePositionEncoding`.
 
     $$
     \begin{aligned}
@@ -148,7 +148,8 @@ class RotaryEmbedding(keras.layers.Layer):
     $$
 
     ($\theta$ repeated over both halves). A rotation preserves lengths, and
-    $\operatorname{RoPE}(q, m) \cdot \operatorname{RoPE}(k, n)$ depends on the positions only through
+    $\operatorname{RoPE}(q, m) \cdot \operatorname{RoPE}(k, n)$ depends on the positions only
+    through
     $m - n$: relative positions, applied to queries and keys inside attention.
 
     Args:

@@ -1,6 +1,9 @@
-r"""Scaled dot-product attention (Vaswani et al., 2017), the equation at the heart of the Transformer.
+r"""Scaled dot-product attention (Vaswani et al., 2017): the equation at the Transformer's heart.
 
-$$\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V$$
+$$
+\operatorname{Attention}(Q, K, V)
+    = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V
+$$
 """
 
 import math
@@ -31,7 +34,8 @@ def scaled_dot_product_attention(
 
     Masking: a position $(i, j)$ is attended only if both `mask` allows it and, with
     `is_causal=True`, $j \le i$ (logical AND). Masked scores are set to a large negative number
-    before the softmax, and masked weights to exactly 0 after it. So a fully masked row (a query that
+    before the softmax, and masked weights to exactly 0 after it. So a fully masked row (a query
+    that
     may look at nothing, e.g. a padding query) has weights all 0 and output all 0, never NaN: the
     same convention as `keras.layers.MultiHeadAttention`'s softmax.
 

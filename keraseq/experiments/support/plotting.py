@@ -3,6 +3,8 @@
 import contextlib
 from pathlib import Path
 
+from keraseq.files import atomic_path
+
 
 @contextlib.contextmanager
 def figure(path, title, ncols=1):
@@ -13,8 +15,6 @@ def figure(path, title, ncols=1):
         raise ImportError("plots need matplotlib: pip install 'keraseq[plot]'") from err
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from keraseq.files import atomic_path
 
     fig, axes = plt.subplots(1, ncols, figsize=(5.5 * ncols, 4), squeeze=False)
     fig.suptitle(title)
