@@ -274,7 +274,7 @@ say(
         f"the LSTM ({n_lstm:,} parameters) is ahead of MiniGPT ({n_gpt:,}) on the validation "
         f"text, {lstm_val:.3f} against {gpt_val:.3f} nats per character.",
     ),
-    f"The *perplexity* $e^{{\text{{loss}}}}$ reads the loss as a number of choices: MiniGPT is as "
+    "The *perplexity* $e^{\\text{loss}}$ reads the loss as a number of choices: MiniGPT is as "
     f"unsure of the next character as a fair pick among {np.exp(gpt_val):.1f} characters, the "
     f"LSTM among {np.exp(lstm_val):.1f} (out of {tokenizer.vocabulary_size()}).",
     "(Quick mode trains tiny models for 20 steps: no ranking is meant.)" if QUICK else "",
@@ -345,11 +345,9 @@ else:
         f"every backend; on this page, after {STEPS} steps on CPython's docs, {page_winner}.",
         claim(
             bench_winner != page_winner,
-            "The rankings differ. The runs differ in corpus (verse and dialogue against "
-            "technical prose) and in budget, and at a million parameters and a context of 64 "
-            "characters, what is mostly learned is spelling and local syntax, which both models "
-            "can capture: which one wins at this size depends on the data and the budget, and "
-            "neither run says anything about the architectures at scale.",
+            "The rankings differ, and the runs differ in corpus (verse and dialogue against "
+            "technical prose) and in budget: at this size, which model wins depends on the data "
+            "and the budget, and neither run says anything about the architectures at scale.",
             "Both runs rank the two models the same way; at this size the ranking still depends "
             "on data and budget, and says little about the architectures at scale.",
         ),
