@@ -36,8 +36,6 @@ import os
 # runs unchanged on each of them.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import inspect
-
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -45,7 +43,7 @@ import numpy as np
 import keraseq
 from keraseq.data.corpus import python_docs
 from keraseq.layers import MultiHeadAttention, causal_mask, scaled_dot_product_attention
-from keraseq.tutorial import check, claim, say, show, start
+from keraseq.tutorial import check, claim, say, show, show_source, start
 
 QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) trains for a few steps only
 
@@ -55,10 +53,11 @@ QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) trains for a fe
 # `keraseq.layers.scaled_dot_product_attention` works on the last two axes, so the same code
 # serves one sequence, a batch, or a batch of heads. Masked positions get a large negative score
 # before the softmax and a weight of exactly 0 after it, so a query that may look at nothing gets
-# zeros rather than NaN. The package's own code, printed from the installed source:
+# zeros rather than NaN. The lines that compute the equation, from the installed source (the
+# whole function, with its checks, is in the [API reference](api.html)):
 
 # %%
-print(inspect.getsource(scaled_dot_product_attention))
+show_source(scaled_dot_product_attention, start="scale = ops.cast", end="return outputs")
 
 # %% [markdown]
 # Keras ships a fused version, `keras.ops.dot_product_attention`, which takes its inputs as
@@ -113,7 +112,7 @@ check(entropy[False][-1] < entropy[True][-1], "without the scaling the softmax s
 # logical AND: a position is read only if every mask allows it.
 
 # %%
-print(inspect.getsource(causal_mask))
+show_source(causal_mask)
 
 padding = np.array([True] * 6 + [False] * 2)  # the last two tokens are padding
 combined = keras.ops.convert_to_numpy(causal_mask(8, 8)) & padding[None, :]
@@ -141,10 +140,18 @@ show(fig, "Three 8 by 8 masks: the causal lower triangle, padding of keys 6 and 
 #
 # `keraseq.layers.MultiHeadAttention` stores $W^Q, W^K, W^V$ as `(features, heads, d_k)` and $W^O$
 # as `(heads, d_v, features)`, exactly as `keras.layers.MultiHeadAttention` does, so the weights of
-# one fit the other. Its equations:
+# one fit the other. The lines of `MultiHeadAttention.attend` that compute the equations (the
+# whole method, with the KV cache and the fused kernel, is in the [API reference](api.html)):
 
 # %%
-print(inspect.getsource(MultiHeadAttention.attend))
+show_source(MultiHeadAttention.attend, start="q = self.projection", end="q = self.projection")
+show_source(MultiHeadAttention.attend, start='k = self.projection("key"', end="v = self.projection")
+# ... each head: scaled_dot_product_attention on (B, heads, T, d_k), as above; then W^O:
+show_source(
+    MultiHeadAttention.attend,
+    start="outputs = ops.einsum",
+    end="outputs = outputs + self.output_bias",
+)
 
 # %%
 x = rng.normal(size=(2, 12, 32)).astype("float32")

@@ -46,8 +46,6 @@ import os
 # runs unchanged on each of them.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import inspect
-
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -55,7 +53,7 @@ from keras import ops
 
 import keraseq
 from keraseq.analysis import input_gradient_norms
-from keraseq.tutorial import check, claim, say, show, start
+from keraseq.tutorial import check, claim, say, show, show_source, start
 
 QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) runs fewer samples and epochs
 
@@ -67,7 +65,7 @@ QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) runs fewer samp
 # $W_{\cdot x} x_t + b_\cdot$. Each line carries its equation:
 
 # %%
-print(inspect.getsource(keraseq.layers.LSTMCell.step))
+show_source(keraseq.layers.LSTMCell.step)
 
 # %% [markdown]
 # ## The same numbers as Keras
@@ -260,7 +258,7 @@ say(
 # instead of four, and, like the LSTM's, only as open as its gate (the measurement above).
 
 # %%
-print(inspect.getsource(keraseq.layers.GRUCell.step))
+show_source(keraseq.layers.GRUCell.step)
 
 # %%
 diff = max_diff_to_keras(

@@ -36,8 +36,6 @@ import os
 # runs unchanged on each of them.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import inspect
-
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -135,7 +133,7 @@ say(
 # `keraseq.analysis.input_gradient_norms`, the same code on every backend:
 
 # %%
-print(inspect.getsource(input_gradient_norms))
+show_source(input_gradient_norms)
 
 # %% [markdown]
 # Two things set the size of each Jacobian $\operatorname{diag}(1 - h_k^2)\, W_{hh}$: the
