@@ -135,7 +135,9 @@ if shown("vanishing"):
 #
 # **Experiment** (`keraseq.experiments.claims.exploding`). The RNN's `recurrent_kernel` is set to
 # $\rho Q$ with $Q$ orthogonal, so its spectral radius is exactly $\rho$, and small inputs keep
-# $\tanh$ near its linear regime: the gradient then scales like $\rho^{T-t}$. Then the same RNN
+# $\tanh$ near its linear regime: the gradient then scales like $\rho^{T-t}$. The input scale is
+# part of the claim: with inputs of size 1 the saturated $\tanh$ can take back what the matrix adds
+# (the [RNN page](rnn.html) measures the same gain at both input scales). Then the same RNN
 # ($\rho = 1.5$) is trained with plain SGD on the recall task, with and without
 # `global_clipnorm`: with clipping, no update can be longer than $\eta \cdot$ clipnorm.
 
