@@ -67,6 +67,7 @@ def environment():
     backend = keras.backend.backend()
     return {
         "keraseq": __version__,
+        "location": os.path.dirname(os.path.abspath(__file__)),  # which install: a venv's, a clone
         "python": sys.version.split()[0],
         "backend": backend,
         "versions": versions(),

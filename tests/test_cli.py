@@ -32,6 +32,7 @@ def test_info_reports_backend_versions_devices_threads():
     result = keraseq("info")
     assert result.returncode == 0, result.stderr
     assert f"backend:  {BACKEND}" in result.stdout
+    assert f"from {ROOT / 'keraseq'}\n" in result.stdout  # the tests run the checkout
     assert "keras 3." in result.stdout
     assert "devices:  " in result.stdout and "cpu" in result.stdout.lower()
     assert "threads:  cpu_count=" in result.stdout

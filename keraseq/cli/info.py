@@ -10,7 +10,7 @@ def add_parser(sub):
 
 def run(args):
     env = environment()
-    print(f"keraseq {env['keraseq']} (Python {env['python']})")
+    print(f"keraseq {env['keraseq']} (Python {env['python']}) from {env['location']}")
     print(f"backend:  {env['backend']}  (choose with KERAS_BACKEND=jax|tensorflow|torch)")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()))
     print("devices:  " + ", ".join(env["devices"]))

@@ -5,6 +5,7 @@ import numpy as np
 
 from keraseq.layers import validation
 from keraseq.models import kinds
+from keraseq.models.minigpt import check_prompt
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
@@ -91,6 +92,7 @@ class RecurrentLM(keras.Model):
             prompt.
         """
         token_ids = np.asarray(token_ids, dtype="int32")
+        check_prompt(token_ids)
         states = self.initial_state(len(token_ids))
         for t in range(token_ids.shape[1]):
             logits, states = self.call_with_state(token_ids[:, t], states)

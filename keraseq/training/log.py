@@ -1,5 +1,6 @@
 """The callback that ends each evaluation interval: checkpoint, then a row of `metrics.csv`."""
 
+import math
 import time
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from keraseq import checkpoint
 
 
 class TrainingLog(keras.callbacks.Callback):
-    """Saves the checkpoint, then appends a row to `metrics.csv` (`checkpoint.METRICS_COLUMNS`).
+    """Saves the checkpoint, then appends a row to `metrics.csv` (`checkpoint.METRICS_COLUMNS`);
+    stops training with a `ValueError`, saving nothing, once the loss is NaN or infinite.
 
     One Keras epoch is one evaluation interval, so this runs at each epoch's end, after Keras has
     computed `val_loss` on the validation batches. `train_loss` is the mean over the interval;
@@ -39,7 +41,13 @@ class TrainingLog(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         step = (epoch + 1) * self.interval
+        losses = float(logs["loss"]), float(logs["val_loss"])
+        if not all(math.isfinite(loss) for loss in losses):  # a NaN step makes the mean NaN
+            raise ValueError(
+                f"training diverged: the loss became {losses[0]} (validation {losses[1]}) by step "
+                f"{step}; nothing was saved (an earlier checkpoint is kept). Try a lower --lr"
+            )
         checkpoint.save_model(self.model, self.directory)  # first the checkpoint, then its row
         speed = self.interval * self.tokens_per_step / (self.trained - self.started)
-        row = [str(step), f"{float(logs['loss']):.6f}", f"{float(logs['val_loss']):.6f}"]
+        row = [str(step), f"{losses[0]:.6f}", f"{losses[1]:.6f}"]
         checkpoint.append_metrics(self.directory, [*row, f"{speed:.1f}"])

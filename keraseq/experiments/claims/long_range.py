@@ -10,6 +10,7 @@ import keras
 
 from keraseq.experiments.support.recall import (
     RecallBudget,
+    draw_accuracy,
     plot_accuracy,
     recall_accuracy,
     report,
@@ -47,11 +48,13 @@ def run(
     return {"length": length, **report("distance", distances, accuracy, budget)}
 
 
+XLABEL = "distance from the cue to the query (steps)"
+
+
 def plot(result, path):
-    plot_accuracy(
-        result,
-        path,
-        "distance",
-        f"Recall at a fixed length of {result['length']} steps, one model each",
-        "distance from the cue to the query (steps)",
-    )
+    title = f"Recall at a fixed length of {result['length']} steps, one model each"
+    plot_accuracy(result, path, "distance", title, XLABEL)
+
+
+def draw(ax, result):
+    draw_accuracy(ax, result, "distance", XLABEL)

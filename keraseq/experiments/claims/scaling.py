@@ -108,13 +108,17 @@ def run(
 
 def plot(result, path):
     with plotting.figure(path, "Validation loss against size, same token budget") as ax:
-        for kind, points in result["points"].items():
-            ax.semilogx(
-                [p["parameters"] for p in points],
-                [p["val_loss"] for p in points],
-                marker="o",
-                label=KINDS[kind].language_model_label,
-            )
-        ax.set_xlabel("parameters")
-        ax.set_ylabel("validation loss (nats per character)")
-        ax.legend()
+        draw(ax, result)
+
+
+def draw(ax, result):
+    for kind, points in result["points"].items():
+        ax.semilogx(
+            [p["parameters"] for p in points],
+            [p["val_loss"] for p in points],
+            marker="o",
+            label=KINDS[kind].language_model_label,
+        )
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("validation loss (nats per character)")
+    ax.legend()

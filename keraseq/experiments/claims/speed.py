@@ -113,16 +113,21 @@ def run(
 
 def plot(result, path):
     with plotting.figure(path, "Training speed", ncols=2) as (steps, curves):
-        for kind, values in result["step_seconds"].items():
-            steps.loglog(result["length"], values, marker="o", label=label(kind))
-        steps.set_xticks(result["length"], [str(t) for t in result["length"]])  # no 2×10¹ clutter
-        steps.minorticks_off()
-        steps.set_xlabel("sequence length T")
-        steps.set_ylabel("seconds per training step")
-        steps.legend()
+        draw(steps, result)
         for kind, lm in result["lm"].items():
             curves.plot(lm["seconds"], smoothed(lm["loss"]), label=KINDS[kind].language_model_label)
         curves.axhline(result["target_loss"], color="gray", linestyle=":", label="target")
         curves.set_xlabel("wall time (s, compiling excluded)")
         curves.set_ylabel("training loss (smoothed)")
         curves.legend()
+
+
+def draw(ax, result):
+    """Seconds per training step against the sequence length, per model."""
+    for kind, values in result["step_seconds"].items():
+        ax.loglog(result["length"], values, marker="o", label=label(kind))
+    ax.set_xticks(result["length"], [str(t) for t in result["length"]])  # no 2×10¹ clutter
+    ax.minorticks_off()
+    ax.set_xlabel("sequence length T")
+    ax.set_ylabel("seconds per training step")
+    ax.legend()

@@ -57,9 +57,13 @@ def run(kinds=tuple(KINDS), width=32, length=60, batch_size=16, features=8, seed
 
 def plot(result, path):
     with plotting.figure(path, "How much gradient reaches step t (at initialisation)") as ax:
-        for kind, values in result["relative"].items():
-            ax.semilogy(result["distance"], values, label=label(kind))
-        ax.axhline(result["floor"], color="gray", linestyle=":", label="vanished")
-        ax.set_xlabel("distance T - t (steps)")
-        ax.set_ylabel("‖∂L/∂x_t‖ / ‖∂L/∂x_T‖")
-        ax.legend()
+        draw(ax, result)
+
+
+def draw(ax, result):
+    for kind, values in result["relative"].items():
+        ax.semilogy(result["distance"], values, label=label(kind))
+    ax.axhline(result["floor"], color="gray", linestyle=":", label="vanished")
+    ax.set_xlabel("distance T - t (steps)")
+    ax.set_ylabel("‖∂L/∂x_t‖ / ‖∂L/∂x_T‖")
+    ax.legend()

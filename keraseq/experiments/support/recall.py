@@ -150,20 +150,24 @@ def chance_band(budget):
 def plot_accuracy(result, path, x_key, title, xlabel):
     """Accuracy against `result[x_key]` per model, with chance and the recall threshold."""
     with plotting.figure(path, title) as ax:
-        # Models that agree draw on top of each other: each gets its own marker, the later ones
-        # thinner, so that every curve stays visible.
-        for i, (kind, values) in enumerate(result["accuracy"].items()):
-            ax.plot(
-                result[x_key],
-                values,
-                marker="osD^"[i % 4],
-                markersize=9 - 2 * i,
-                linewidth=3 - 0.6 * i,
-                label=label(kind),
-            )
-        ax.axhline(result["chance"], color="gray", linestyle=":", label="chance")
-        ax.axhline(result["recalled_threshold"], color="gray", linestyle="--", label="recalled")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("test accuracy")
-        ax.set_ylim(0, 1.05)
-        ax.legend()
+        draw_accuracy(ax, result, x_key, xlabel)
+
+
+def draw_accuracy(ax, result, x_key, xlabel):
+    # Models that agree draw on top of each other: each gets its own marker, the later ones
+    # thinner, so that every curve stays visible.
+    for i, (kind, values) in enumerate(result["accuracy"].items()):
+        ax.plot(
+            result[x_key],
+            values,
+            marker="osD^"[i % 4],
+            markersize=9 - 2 * i,
+            linewidth=3 - 0.6 * i,
+            label=label(kind),
+        )
+    ax.axhline(result["chance"], color="gray", linestyle=":", label="chance")
+    ax.axhline(result["recalled_threshold"], color="gray", linestyle="--", label="recalled")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1.05)
+    ax.legend()

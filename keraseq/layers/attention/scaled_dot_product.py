@@ -11,6 +11,7 @@ import math
 import keras
 from keras import ops
 
+from keraseq.layers import validation
 from keraseq.layers.attention.masks import causal_mask, check_broadcastable, combine_masks
 
 
@@ -49,8 +50,8 @@ def scaled_dot_product_attention(
         mask: Optional boolean (or 0/1) tensor broadcastable to `(..., T, S)`, True = attend.
         is_causal: Whether query $i$ is also barred from keys $j > i$ (top-left aligned, as in
             `keras.layers.MultiHeadAttention(use_causal_mask=True)`).
-        dropout_rate: Fraction of the weights $A$ to drop before multiplying $V$ (training only:
-            pass 0 at inference).
+        dropout_rate: Fraction of the weights $A$ to drop before multiplying $V$, in [0, 1)
+            (training only: pass 0 at inference).
         seed: A `keras.random.SeedGenerator` or int for the dropout.
 
     Returns:
@@ -65,6 +66,11 @@ def scaled_dot_product_attention(
     ```
     """
     query, key, value = (ops.convert_to_tensor(x) for x in (query, key, value))
+    dropout_rate = validation.rate("dropout_rate", dropout_rate)
+    for name, x in (("query", query), ("key", key), ("value", value)):
+        validation.features_shape(
+            f"scaled_dot_product_attention's `{name}`", x.shape, "(..., positions, d)", 2
+        )
     d_k, key_width = query.shape[-1], key.shape[-1]
     if d_k is not None and key_width is not None and d_k != key_width:
         raise ValueError(

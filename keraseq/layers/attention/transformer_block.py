@@ -65,7 +65,9 @@ class TransformerBlock(keras.layers.Layer):
         AND.
         use_causal_mask: Whether token $i$ is barred from tokens $j > i$ (True: a decoder).
         cache: Optional KV cache `(B, 2, max_length, num_heads, width // num_heads)`.
-        cache_update_index: Where to write this call's keys and values in the cache.
+        cache_update_index: Where to write this call's keys and values in the cache, in
+            `[0, max_length - T]` (a Python int outside raises a `ValueError`; a traced tensor
+            must be kept in range by the caller).
         return_attention_scores: Also return the attention weights `(B, heads, T, S)`.
         training: Whether dropout is on.
 
@@ -109,11 +111,13 @@ class TransformerBlock(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        # As in Keras: a seed generator (a state variable) only if there is dropout to draw.
+        self.seed_generator = keras.random.SeedGenerator(seed) if self.dropout else None
         self.fused = bool(fused)
         self.supports_masking = True
 
     def build(self, input_shape):
+        validation.features_shape("TransformerBlock", input_shape, "(batch, T, width)")
         width = input_shape[-1]
         if width % self.num_heads:
             raise ValueError(
