@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keraseq.layers import GRU, LSTM, SimpleRNN, validation
+from keraseq.models.compiled import compiled_call
 
 RECURRENT_LAYERS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
 
@@ -92,14 +93,17 @@ class RecurrentLM(keras.Model):
             `(logits, states)`: the next token's logits `(B, vocab)` and the states after the prompt.
         """
         token_ids = np.asarray(token_ids, dtype="int32")
+        if not self.built:
+            self.build((None, 1))
         states = self.initial_state(len(token_ids))
         for t in range(token_ids.shape[1]):
-            logits, states = self.call_with_state(token_ids[:, t], states)
+            logits, states = self.generate_step(token_ids[:, t], states)
         return logits, states
 
     def generate_step(self, token_ids, states):
-        """Appends one token per sequence `(B,)`: `call_with_state`, the same work at every step."""
-        return self.call_with_state(np.asarray(token_ids, dtype="int32"), states)
+        """Appends one token per sequence `(B,)`: `call_with_state`, the same work at every step,
+        in Keras's compiled predict step (`keraseq.models.compiled`)."""
+        return compiled_call(self, "call_with_state", np.asarray(token_ids, dtype="int32"), states)
 
     def get_config(self):
         return {
