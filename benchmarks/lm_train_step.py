@@ -24,7 +24,10 @@ import platform
 
 import harness
 
-MODELS = {"gpt": {}, "lstm": {"lr": 3e-3, "min_lr": 3e-4, "weight_decay": 0.0}}
+MODELS = {
+    "transformer": {},
+    "lstm": {"learning_rate": 3e-3, "min_learning_rate": 3e-4, "weight_decay": 0.0},
+}
 CHUNK = 10
 
 
@@ -55,7 +58,7 @@ def keras_contender(config, chunk, steps_per_execution=1):
     def run():
         start = rounds["done"] * chunk
         rounds["done"] += 1
-        window = batches(ids, config.batch_size, config.context, chunk, start=start)
+        window = batches(ids, config.batch_size, config.sequence_length, chunk, start=start)
         model.fit(window, epochs=1, shuffle=False, verbose=0)
 
     return run
@@ -73,8 +76,8 @@ def twin_contender(config, chunk):
     def run():
         start = rounds["done"] * chunk
         rounds["done"] += 1
-        for batch in batches(ids, config.batch_size, config.context, chunk, start=start):
-            loss = train_step(model, optimizer, batch, config.clip_norm)
+        for batch in batches(ids, config.batch_size, config.sequence_length, chunk, start=start):
+            loss = train_step(model, optimizer, batch, config.global_clipnorm)
         loss.item()
 
     return run
@@ -94,7 +97,7 @@ def measure(backend, args):
             "torch twin": twin_contender(config, CHUNK),
         }
         times = harness.interleaved_times(calls, args.steps, args.warmup)
-        tokens = CHUNK * config.batch_size * config.context
+        tokens = CHUNK * config.batch_size * config.sequence_length
         results[name] = {
             k: tokens / (ms / 1000) for k, ms in harness.medians(times).items()
         }  # tokens/s

@@ -13,7 +13,7 @@ Reference (nanoGPT on 2 threads): validation loss 1.8857 at step 2000, about 45 
 * MiniGPT validation loss <= 1.88, RecurrentLM(lstm, 2 x 256) <= 1.77 at 2000 steps;
 * MiniGPT tokens/s >= 1.0 x the PyTorch twin's on the best backend and >= 0.9 x on every backend
   (issue 13; it was 1.2 x and 0.8 x before);
-* LSTM LM tokens/s >= 0.5 x its PyTorch twin's on every backend.
+* LSTM LM tokens/s >= 0.5 x its PyTorch twin's (`torch.nn.LSTM`) on every backend.
 
 `benchmarks/lm_train_step.py` measures the same speed ratios in one process, interleaved, which a
 busy machine disturbs less than these runs one after the other.
@@ -25,7 +25,7 @@ Usage:
 
     python benchmarks/minigpt_shakespeare.py                  # the full measurement (2000 steps)
     python benchmarks/minigpt_shakespeare.py --steps 50       # a sanity run
-    python benchmarks/minigpt_shakespeare.py --backends jax --models gpt --threads 2
+    python benchmarks/minigpt_shakespeare.py --backends jax --models transformer --threads 2
 
 Writes `benchmarks/results/minigpt.md` and `.json`; each run's directory (checkpoint, metrics.csv)
 and log go to `--runs` (a temporary directory by default). Every run is pinned to the first
@@ -50,17 +50,22 @@ ROOT = HERE.parent
 RESULTS = HERE / "results"
 SHARED_SHAKESPEARE = ROOT.parent / "shared" / "data" / "tinyshakespeare" / "input.txt"
 BACKENDS = ("jax", "tensorflow", "torch")
-TARGET_LOSS = {"gpt": 1.88, "lstm": 1.77}
-REFERENCE = {"gpt": "nanoGPT 1.8857", "lstm": "LSTM 1.7638"}
+TARGET_LOSS = {"transformer": 1.88, "lstm": 1.77}
+REFERENCE = {"transformer": "nanoGPT 1.8857", "lstm": "LSTM 1.7638"}
 # The LSTM's own learning rate: the GPT recipe (1e-3, weight decay 0.1) left it at val 1.858 after
 # 2000 steps on JAX; 3e-3 decaying to 3e-4 without weight decay reached 1.631 (JAX, same machine).
-MODEL_FLAGS = {"gpt": [], "lstm": ["--lr", "3e-3", "--min-lr", "3e-4", "--weight-decay", "0"]}
+MODEL_FLAGS = {
+    "transformer": [],
+    "lstm": ["--lr", "3e-3", "--min-lr", "3e-4", "--weight-decay", "0"],
+}
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
-    parser.add_argument("--models", nargs="+", default=["gpt", "lstm"], choices=["gpt", "lstm"])
+    parser.add_argument(
+        "--models", nargs="+", default=["transformer", "lstm"], choices=["transformer", "lstm"]
+    )
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument(
         "--threads",
@@ -201,9 +206,9 @@ def write_report(results, args):
             f"| {r['backend']} | {r['model']} | {r['val_loss']:.4f} | <= {target} "
             f"({REFERENCE[r['model']]}): {verdict} | {r['tokens_per_second']:,.0f} | {ratio} |"
         )
-    gpt = [r for r in results if r["model"] == "gpt" and r["backend"] != "torch-twin"]
-    if "gpt" in twins and gpt:
-        ratios = [r["tokens_per_second"] / twins["gpt"]["tokens_per_second"] for r in gpt]
+    ours = [r for r in results if r["model"] == "transformer" and r["backend"] != "torch-twin"]
+    if "transformer" in twins and ours:
+        ratios = [r["tokens_per_second"] / twins["transformer"]["tokens_per_second"] for r in ours]
         lines += [
             "",
             f"MiniGPT speed vs the twin: best {max(ratios):.2f}x (target >= 1.0x), "

@@ -23,7 +23,7 @@ Profilers slow small kernels down, so the shares, not the absolute times, are th
 
 Usage:
 
-    python benchmarks/profile_step.py                   # jax, tensorflow, torch; gpt and lstm
+    python benchmarks/profile_step.py                   # jax, tensorflow, torch; transformer and lstm
     python benchmarks/profile_step.py --backends torch --steps 5
 
 Writes `benchmarks/results/profile.md` and `.json`.
@@ -49,7 +49,10 @@ CATEGORIES = (
     "data feeding",
     "between ops",
 )
-MODELS = {"gpt": {}, "lstm": {"lr": 3e-3, "min_lr": 3e-4, "weight_decay": 0.0}}
+MODELS = {
+    "transformer": {},
+    "lstm": {"learning_rate": 3e-3, "min_learning_rate": 3e-4, "weight_decay": 0.0},
+}
 MATMUL_OPS = ("MatMul", "BatchMatMul", "Einsum", "dot", "mm", "addmm", "bmm", "matmul", "linear")
 LOOP_OPS = (
     "TensorArray",
@@ -111,7 +114,7 @@ def setup(model_kind, steps):
 
     def run(n):
         fed["seconds"] = 0.0
-        batches = TimedBatches(ids, config.batch_size, config.context, n)
+        batches = TimedBatches(ids, config.batch_size, config.sequence_length, n)
         start = time.perf_counter()
         model.fit(batches, epochs=1, shuffle=False, verbose=0)
         return time.perf_counter() - start, fed["seconds"]

@@ -76,18 +76,20 @@ class TorchLSTMLM(nn.Module):
 
 def twin(config, vocab):
     """The twin of `build_model(config, vocab)` and its AdamW (weight decay on matrices only)."""
-    if config.model == "gpt":
-        model = TorchMiniGPT(vocab, config.context, config.layers, config.heads, config.dim)
+    if config.model == "transformer":
+        model = TorchMiniGPT(
+            vocab, config.sequence_length, config.num_layers, config.num_heads, config.hidden_dim
+        )
     else:
-        model = TorchLSTMLM(vocab, config.dim, config.layers)
+        model = TorchLSTMLM(vocab, config.hidden_dim, config.num_layers)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [
             {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
         ],
-        lr=config.lr,
-        betas=(0.9, config.beta2),
+        lr=config.learning_rate,
+        betas=(0.9, config.beta_2),
         eps=1e-8,
     )
     return model, optimizer
@@ -111,14 +113,14 @@ def train_step(model, optimizer, batch, clip_norm):
 
 
 def learning_rate(step, c):
-    """Keras's CosineDecay(initial 0, warmup_target=lr, warmup_steps, decay_steps, alpha) at `step`."""
+    """Keras's CosineDecay(initial 0, warmup_target, warmup_steps, decay_steps, alpha) at `step`."""
     if step < c.warmup_steps:
-        return c.lr * step / c.warmup_steps
+        return c.learning_rate * step / c.warmup_steps
     done = min(step - c.warmup_steps, c.decay_steps - c.warmup_steps) / (
         c.decay_steps - c.warmup_steps
     )
-    alpha = c.min_lr / c.lr
-    return c.lr * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * done)) + alpha)
+    alpha = c.min_learning_rate / c.learning_rate
+    return c.learning_rate * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * done)) + alpha)
 
 
 def train(config, directory, threads=None):
@@ -130,7 +132,7 @@ def train(config, directory, threads=None):
     text = load_corpus(config.corpus)
     tokenizer = CharTokenizer.from_text(text)
     train_ids, val_ids = train_validation_split(tokenizer.tokenize(text))
-    B, T = config.batch_size, config.context
+    B, T = config.batch_size, config.sequence_length
     batches = WindowBatches(train_ids, B, T, config.steps, seed=config.seed)
     val_batches = WindowBatches(val_ids, B, T, config.eval_batches, seed=config.seed)
     model, optimizer = twin(config, tokenizer.vocabulary_size())
@@ -142,7 +144,7 @@ def train(config, directory, threads=None):
     for step in range(config.steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
-        losses.append(train_step(model, optimizer, batches[step], config.clip_norm).item())
+        losses.append(train_step(model, optimizer, batches[step], config.global_clipnorm).item())
         if (step + 1) % config.eval_interval == 0:
             speed = config.eval_interval * B * T / (time.perf_counter() - started)
             with torch.no_grad():
@@ -159,7 +161,7 @@ def main():
     from keraseq.training import TrainConfig
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="gpt", choices=["gpt", "lstm"])
+    parser.add_argument("--model", default="transformer", choices=["transformer", "lstm"])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--min-lr", type=float, default=1e-4)
@@ -172,8 +174,8 @@ def main():
         model=args.model,
         corpus=args.corpus,
         steps=args.steps,
-        lr=args.lr,
-        min_lr=args.min_lr,
+        learning_rate=args.lr,
+        min_learning_rate=args.min_lr,
         weight_decay=args.weight_decay,
     ).resolved()
     train(config, args.out, args.threads)

@@ -67,7 +67,7 @@ def load_checkpoint(directory):
     Example:
 
     ```python
-    model, tokenizer = keraseq.load_checkpoint("runs/gpt")
+    model, tokenizer = keraseq.load_checkpoint("runs/transformer")
     keraseq.generate(model, tokenizer, "ROMEO:", max_new_tokens=100)
     ```
     """

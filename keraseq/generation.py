@@ -20,7 +20,7 @@ def check_sampling(max_new_tokens, temperature, top_k, top_p):
         raise ValueError(f"top_p must be in (0, 1], got {top_p}")
 
 
-def sample(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
+def sample_token(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
     """Picks the next token id from one row of logits `(vocab,)` (NumPy).
 
     Temperature 0 is greedy (the argmax). Otherwise the logits are divided by the temperature, cut
@@ -56,7 +56,7 @@ def stream(
     rng = np.random.default_rng(seed)
     logits, state = model.generate_start(prompt_ids)  # (1, vocab)
     for i in range(max_new_tokens):
-        token = sample(keras.ops.convert_to_numpy(logits)[0], temperature, top_k, top_p, rng)
+        token = sample_token(keras.ops.convert_to_numpy(logits)[0], temperature, top_k, top_p, rng)
         yield tokenizer.detokenize([token])
         if i + 1 < max_new_tokens:
             logits, state = model.generate_step(np.array([token], "int32"), state)
@@ -101,7 +101,7 @@ def generate(
     Example:
 
     ```python
-    model, tokenizer = keraseq.load_checkpoint("runs/gpt")
+    model, tokenizer = keraseq.load_checkpoint("runs/transformer")
     print(keraseq.generate(model, tokenizer, "ROMEO:", 200, temperature=0.8, top_k=40, seed=0))
     ```
     """

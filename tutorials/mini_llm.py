@@ -18,8 +18,8 @@
 # comparison, an LSTM language model (`keraseq.models.RecurrentLM`), trained with the same recipe,
 # then sampled token by token, the GPT with a KV cache and the LSTM carrying its state.
 #
-# Everything here is also a command: `keraseq train --model gpt --out runs/gpt` then
-# `keraseq generate runs/gpt --prompt "..."`.
+# Everything here is also a command: `keraseq train --model transformer --out runs/transformer`
+# then `keraseq generate runs/transformer --prompt "..."`.
 
 # %%
 import os
@@ -79,14 +79,19 @@ print(inspect.getsource(keraseq.models.MiniGPT.head))
 # %%
 if QUICK:
     STEPS = 20
-    SETTINGS = dict(steps=20, eval_interval=10, eval_batches=2, batch_size=8, context=32)
-    SIZES = {"gpt": dict(layers=2, dim=64), "lstm": dict(layers=1, dim=64)}
+    SETTINGS = dict(steps=20, eval_interval=10, eval_batches=2, batch_size=8, sequence_length=32)
+    SIZES = {
+        "transformer": dict(num_layers=2, hidden_dim=64),
+        "lstm": dict(num_layers=1, hidden_dim=64),
+    }
 else:
     STEPS = 1000
     SETTINGS = dict(steps=STEPS, eval_interval=50, eval_batches=20)
-    SIZES = {"gpt": {}, "lstm": {}}  # the recipe's: GPT 4 x 128, LSTM 2 x 256
+    SIZES = {"transformer": {}, "lstm": {}}  # the recipe's: GPT 4 x 128, LSTM 2 x 256
 SETTINGS["corpus"] = "python-docs"
-gpt_config = keraseq.training.TrainConfig(model="gpt", **SETTINGS, **SIZES["gpt"]).resolved()
+gpt_config = keraseq.training.TrainConfig(
+    model="transformer", **SETTINGS, **SIZES["transformer"]
+).resolved()
 untrained = keraseq.training.build_model(gpt_config, tokenizer.vocabulary_size())
 n_gpt = untrained.count_params()
 print(f"MiniGPT: {n_gpt:,} parameters")
@@ -110,7 +115,9 @@ print(keraseq.generate(untrained, tokenizer, "The ", 40 if QUICK else 120, seed=
 
 # %%
 started = time.perf_counter()
-gpt = train(RUNS / "gpt", model="gpt", verbose=0, **SETTINGS, **SIZES["gpt"])
+gpt = train(
+    RUNS / "transformer", model="transformer", verbose=0, **SETTINGS, **SIZES["transformer"]
+)
 print(f"{STEPS} steps in {time.perf_counter() - started:.0f} s")
 
 
@@ -119,7 +126,7 @@ def read_metrics(run):
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
-gpt_metrics = read_metrics("gpt")
+gpt_metrics = read_metrics("transformer")
 print("step  train   val")
 for row in gpt_metrics[-3:]:
     print(f"{row['step']:4.0f}  {row['train_loss']:.3f}  {row['val_loss']:.3f}")
@@ -128,7 +135,7 @@ for row in gpt_metrics[-3:]:
 # ## After training
 
 # %%
-model, tokenizer = keraseq.load_checkpoint(RUNS / "gpt")
+model, tokenizer = keraseq.load_checkpoint(RUNS / "transformer")
 print(
     keraseq.generate(
         model, tokenizer, "The ", 40 if QUICK else 300, temperature=0.8, top_k=20, seed=0
@@ -248,10 +255,10 @@ scale = {
 }
 for name, n in scale.items():
     print(f"{name:30s} {n:>18,.0f} parameters   {n / n_gpt:>12,.0f} x MiniGPT")
-seen = STEPS * gpt_config.batch_size * gpt_config.context
+seen = STEPS * gpt_config.batch_size * gpt_config.sequence_length
 print(
     f"\nthis MiniGPT read {seen:,} characters in training, with a context of "
-    f"{gpt_config.context}; GPT-3 read about 300,000,000,000 tokens, with a context of 2048"
+    f"{gpt_config.sequence_length}; GPT-3 read about 300,000,000,000 tokens, with a context of 2048"
 )
 
 # %% [markdown]

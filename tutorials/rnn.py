@@ -38,7 +38,7 @@ import numpy as np
 
 import keraseq
 from keraseq.analysis import input_gradient_norms
-from keraseq.tutorial import start
+from keraseq.tutorial import show_source, start
 
 QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) runs fewer samples and epochs
 
@@ -49,10 +49,10 @@ QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) runs fewer samp
 # `kernel` is $W_{xh}^\top$, `recurrent_kernel` is $W_{hh}^\top$ (Keras multiplies row vectors,
 # `x @ kernel`). The input part $W_{xh} x_t + b_h$ does not depend on $h_{t-1}$, so the loop
 # layer computes it for the whole sequence at once and hands the cell `xw_t`. This is the
-# package's own code, printed from the installed source:
+# package's own code, read from the installed source (its docstring left out):
 
 # %%
-print(inspect.getsource(keraseq.layers.SimpleRNNCell.step))
+show_source(keraseq.layers.SimpleRNNCell.step)
 
 # %% [markdown]
 # ## The same numbers as Keras

@@ -20,25 +20,26 @@ class WindowBatches(keras.utils.PyDataset):
     Args:
         ids: 1-D int array, the token stream.
         batch_size: Windows per batch, positive.
-        context: Tokens per window (the model's sequence length), positive.
+        sequence_length: Tokens per window (the model's context), positive.
         num_batches: How many batches this dataset yields (`len(dataset)`).
         seed: Seed of the window offsets.
         start: The step of the first batch.
 
     Yields:
-        `x`, `y`: int32 arrays of shape `(batch_size, context)`.
+        `x`, `y`: int32 arrays of shape `(batch_size, sequence_length)`.
     """
 
-    def __init__(self, ids, batch_size, context, num_batches, seed=0, start=0):
+    def __init__(self, ids, batch_size, sequence_length, num_batches, seed=0, start=0):
         super().__init__()
-        if len(ids) < context + 1:
+        if len(ids) < sequence_length + 1:
             raise ValueError(
-                f"{len(ids)} tokens are too few for windows of context {context} (it needs at "
-                f"least {context + 1}): use a smaller --context or a longer corpus"
+                f"{len(ids)} tokens are too few for windows of sequence_length {sequence_length} "
+                f"(it needs at least {sequence_length + 1}): use a smaller --context or a longer "
+                "corpus"
             )
         self.ids = np.asarray(ids, dtype="int32")
         self.batch_size = batch_size
-        self.context = context
+        self.sequence_length = sequence_length
         self.length = num_batches
         self.seed = seed
         self.start = start
@@ -50,6 +51,6 @@ class WindowBatches(keras.utils.PyDataset):
         if not 0 <= index < self.length:
             raise IndexError(f"batch {index} of {self.length}")
         rng = np.random.default_rng([self.seed, self.start + index])
-        offsets = rng.integers(0, len(self.ids) - self.context, size=self.batch_size)
-        windows = self.ids[offsets[:, None] + np.arange(self.context + 1)]  # (B, T + 1)
+        offsets = rng.integers(0, len(self.ids) - self.sequence_length, size=self.batch_size)
+        windows = self.ids[offsets[:, None] + np.arange(self.sequence_length + 1)]  # (B, T + 1)
         return windows[:, :-1], windows[:, 1:]  # x, y: (B, T) each

@@ -7,24 +7,8 @@ width, adds sinusoidal positions and reads the last position of one causal `Tran
 
 import keras
 
-from keraseq.layers import (
-    GRU,
-    LSTM,
-    SimpleRNN,
-    SinusoidalPositionEncoding,
-    TransformerBlock,
-    validation,
-)
-
-KINDS = ("rnn", "lstm", "gru", "transformer")
-RECURRENT = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
-LABELS = {
-    "rnn": "RNN",
-    "lstm": "LSTM",
-    "gru": "GRU",
-    "transformer": "Transformer",
-    "gpt": "MiniGPT",
-}
+from keraseq.layers import SinusoidalPositionEncoding, TransformerBlock, validation
+from keraseq.models import kinds
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
@@ -64,21 +48,10 @@ class CausalTransformerEncoder(keras.layers.Layer):
 
 
 def sequence_encoder(kind, width):
-    """The encoder `kind` (one of `KINDS`) of width `width`, with its default initializers."""
-    if kind == "transformer":
+    """The encoder of `kind` (`keraseq.models.kinds`) of width `width`, default initializers."""
+    if kinds.check_kind(kind) == "transformer":
         return CausalTransformerEncoder(width)
-    if kind not in RECURRENT:
-        raise ValueError(f"unknown model {kind!r}: expected one of {', '.join(KINDS)}")
-    return RECURRENT[kind](width)
-
-
-def check_kinds(kinds):
-    """`kinds` as a list, each checked against `KINDS`."""
-    kinds = list(kinds)
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown or not kinds:
-        raise ValueError(f"unknown model(s) {unknown}: expected some of {', '.join(KINDS)}")
-    return kinds
+    return kinds.recurrent_layer(kind)(width)
 
 
 def measure_grid(kinds, values, measure, verbose=1, unit_name="run"):

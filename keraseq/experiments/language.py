@@ -15,8 +15,6 @@ from keraseq.generation import generate
 from keraseq.training import TrainConfig, build_model, build_optimizer
 from keraseq.training.config import LOSS
 
-LM_KINDS = ("rnn", "lstm", "gru", "gpt")
-
 
 @dataclasses.dataclass
 class LMData:
@@ -56,18 +54,18 @@ class StepClock(keras.callbacks.Callback):
 
 def train_lm(
     kind,
-    dim,
-    layers,
+    hidden_dim,
+    num_layers,
     data,
     steps,
     batch_size=16,
-    context=64,
-    lr=3e-3,
+    sequence_length=64,
+    learning_rate=3e-3,
     eval_batches=10,
     seed=0,
     verbose=1,
 ):
-    """Trains one language model; returns it and its measurements.
+    """Trains the language model of `kind` (`keraseq.models.kinds`); returns it and its measurements.
 
     Returns:
         `(model, {"model", "dim", "layers", "parameters", "loss": [per step], "seconds": [wall time
@@ -78,12 +76,12 @@ def train_lm(
         model=kind,
         steps=steps,
         batch_size=batch_size,
-        context=context,
-        layers=layers,
-        dim=dim,
-        heads=4 if dim % 4 == 0 else 1,
-        lr=lr,
-        min_lr=lr / 10,
+        sequence_length=sequence_length,
+        num_layers=num_layers,
+        hidden_dim=hidden_dim,
+        num_heads=4 if hidden_dim % 4 == 0 else 1,
+        learning_rate=learning_rate,
+        min_learning_rate=learning_rate / 10,
         seed=seed,
     ).resolved()
     keras.utils.set_random_seed(seed)
@@ -91,18 +89,18 @@ def train_lm(
     model.compile(optimizer=build_optimizer(config, model), loss=LOSS)
     clock = StepClock()
     model.fit(
-        WindowBatches(data.train_ids, batch_size, context, steps, seed=seed),
+        WindowBatches(data.train_ids, batch_size, sequence_length, steps, seed=seed),
         epochs=1,
         shuffle=False,
         verbose=verbose,
         callbacks=[clock],
     )
-    val = WindowBatches(data.val_ids, batch_size, context, eval_batches, seed=seed)
+    val = WindowBatches(data.val_ids, batch_size, sequence_length, eval_batches, seed=seed)
     seconds = [t - clock.times[0] for t in clock.times]
     return model, {
         "model": kind,
-        "dim": dim,
-        "layers": layers,
+        "dim": hidden_dim,
+        "layers": num_layers,
         "parameters": int(model.count_params()),
         "loss": clock.losses,
         "seconds": seconds,
@@ -111,6 +109,6 @@ def train_lm(
     }
 
 
-def sample(model, data, prompt="The ", length=60, seed=0):
+def sample_text(model, data, prompt="The ", length=60, seed=0):
     """A sampled continuation of `prompt` (temperature 0.8, top-k 10), for the summary table."""
     return generate(model, data.tokenizer, prompt, length, temperature=0.8, top_k=10, seed=seed)

@@ -9,11 +9,13 @@ tested at each distance separately.
 import keras
 
 from keraseq.experiments import memory
-from keraseq.experiments.encoders import KINDS, check_kinds
 from keraseq.experiments.recall import RecallBudget, recall_accuracy, train_recall
+from keraseq.models.kinds import KINDS, check_kinds
 
 
-def run(kinds=KINDS, length=48, distances=(1, 4, 12, 24, 47), budget=None, seed=0, verbose=1):
+def run(
+    kinds=tuple(KINDS), length=48, distances=(1, 4, 12, 24, 47), budget=None, seed=0, verbose=1
+):
     """Accuracy against the distance for each model, all on sequences of `length` steps.
 
     Returns:

@@ -6,8 +6,9 @@ random distractor symbols, then the query. The test accuracy is measured on fres
 """
 
 from keraseq.experiments import plotting
-from keraseq.experiments.encoders import KINDS, check_kinds, measure_grid
+from keraseq.experiments.encoders import measure_grid
 from keraseq.experiments.recall import RecallBudget, chance_band, recall_accuracy, train_recall
+from keraseq.models.kinds import KINDS, check_kinds, label
 
 RECALLED = 0.9  # a delay is "recalled" when the test accuracy reaches 90%
 
@@ -34,7 +35,7 @@ def report(x_key, distances, accuracy, budget):
     }
 
 
-def run(kinds=KINDS, delays=(5, 20, 50), budget=None, seed=0, verbose=1):
+def run(kinds=tuple(KINDS), delays=(5, 20, 50), budget=None, seed=0, verbose=1):
     """Accuracy against the delay for each model.
 
     Returns:
@@ -65,7 +66,7 @@ def plot_accuracy(result, path, x_key, title, xlabel):
                 marker="osD^"[i % 4],
                 markersize=9 - 2 * i,
                 linewidth=3 - 0.6 * i,
-                label=plotting.label(kind),
+                label=label(kind),
             )
         ax.axhline(result["chance"], color="gray", linestyle=":", label="chance")
         ax.axhline(result["recalled_threshold"], color="gray", linestyle="--", label="recalled")

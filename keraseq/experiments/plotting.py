@@ -3,8 +3,6 @@
 import contextlib
 from pathlib import Path
 
-from keraseq.experiments.encoders import LABELS
-
 
 @contextlib.contextmanager
 def figure(path, title, ncols=1):
@@ -27,7 +25,3 @@ def figure(path, title, ncols=1):
             fig.savefig(tmp, dpi=100, format="png")
     finally:
         plt.close(fig)
-
-
-def label(kind):
-    return LABELS.get(kind, kind)

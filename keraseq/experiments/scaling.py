@@ -11,8 +11,9 @@ import keras
 import numpy as np
 
 from keraseq.experiments import language, plotting
+from keraseq.models.kinds import KINDS
 
-NAMES = {"lstm": "the LSTM LM", "gpt": "MiniGPT"}
+SCALED = ("lstm", "transformer")  # the LSTM LM against MiniGPT
 
 
 def slope(points):
@@ -31,26 +32,26 @@ def top_slope(points):
 
 def describe(result):
     """A sentence per finding, written from the measured numbers."""
-    lstm, gpt = result["points"]["lstm"], result["points"]["gpt"]
+    lstm, transformer = result["points"]["lstm"], result["points"]["transformer"]
     lines = []
     for kind, points in result["points"].items():
         s = result["slope"][kind]
         if s is not None:
             lines.append(
-                f"{NAMES[kind]}: {s:+.3f} validation loss per 10× parameters "
+                f"{KINDS[kind].language_model_label}: {s:+.3f} validation loss per 10× parameters "
                 f"({points[0]['parameters']:,} to {points[-1]['parameters']:,})."
             )
         if len(points) > 2:
             lines.append(
-                f"{NAMES[kind]} between its two largest sizes: {top_slope(points):+.3f} "
+                f"{KINDS[kind].language_model_label} between its two largest sizes: {top_slope(points):+.3f} "
                 f"per 10× parameters."
             )
-    pairs = list(zip(lstm, gpt))  # the i-th width of each
-    winners = ["lstm" if a["val_loss"] < b["val_loss"] else "gpt" for a, b in pairs]
+    pairs = list(zip(lstm, transformer))  # the i-th width of each
+    winners = ["lstm" if a["val_loss"] < b["val_loss"] else "transformer" for a, b in pairs]
     for (a, b), winner in zip(pairs, winners):
         best, other = (a, b) if winner == "lstm" else (b, a)
         lines.append(
-            f"At width {a['dim']}: {NAMES[winner]} wins, "
+            f"At width {a['dim']}: {KINDS[winner].language_model_label} wins, "
             f"{best['val_loss']:.3f} against {other['val_loss']:.3f} "
             f"({best['parameters']:,} vs {other['parameters']:,} parameters)."
         )
@@ -71,12 +72,12 @@ def run(
     """Validation loss against parameters for the LSTM LM and MiniGPT at each width in `dims`.
 
     Returns:
-        `{"dims", "layers", "steps", "tokens", "points": {"lstm": [...], "gpt": [...]}
+        `{"dims", "layers", "steps", "tokens", "points": {"lstm": [...], "transformer": [...]}
         (each point: parameters, val_loss, step_time, ...), "slope": {...}, "findings": [text]}`.
     """
     dims = sorted(int(d) for d in dims)
     data = data or language.load_lm_data()
-    points = {kind: [] for kind in NAMES}
+    points = {kind: [] for kind in SCALED}
     bar = keras.utils.Progbar(2 * len(dims), verbose=verbose, unit_name="model")
     for kind in points:
         for dim in dims:
@@ -105,7 +106,7 @@ def plot(result, path):
                 [p["parameters"] for p in points],
                 [p["val_loss"] for p in points],
                 marker="o",
-                label=NAMES[kind],
+                label=KINDS[kind].language_model_label,
             )
         ax.set_xlabel("parameters")
         ax.set_ylabel("validation loss (nats per character)")

@@ -15,8 +15,9 @@ import keras
 import numpy as np
 
 from keraseq.experiments import language, plotting
-from keraseq.experiments.encoders import KINDS, check_kinds, measure_grid
+from keraseq.experiments.encoders import measure_grid
 from keraseq.experiments.recall import RecallBudget, recall_classifier
+from keraseq.models.kinds import KINDS, check_kinds, label
 
 SMOOTHING = 0.9  # exponential moving average of the training loss
 
@@ -54,10 +55,10 @@ def time_to_target(run, target):
 
 
 def run(
-    kinds=KINDS,
+    kinds=tuple(KINDS),
     lengths=(16, 32, 64, 128),
     repeats=5,
-    lm_kinds=language.LM_KINDS,
+    lm_kinds=tuple(KINDS),
     lm_dim=64,
     lm_layers=2,
     lm_steps=200,
@@ -89,7 +90,7 @@ def run(
             kind, lm_dim, lm_layers, data, lm_steps, seed=seed, verbose=verbose
         )
         result["time_to_target"] = time_to_target(result, target_loss)
-        result["sample"] = language.sample(model, data, seed=seed)
+        result["sample"] = language.sample_text(model, data, seed=seed)
         lm[kind] = result
     return {
         "length": lengths,
@@ -103,14 +104,14 @@ def run(
 def plot(result, path):
     with plotting.figure(path, "Training speed", ncols=2) as (steps, curves):
         for kind, values in result["step_seconds"].items():
-            steps.loglog(result["length"], values, marker="o", label=plotting.label(kind))
+            steps.loglog(result["length"], values, marker="o", label=label(kind))
         steps.set_xticks(result["length"], [str(t) for t in result["length"]])  # no 2×10¹ clutter
         steps.minorticks_off()
         steps.set_xlabel("sequence length T")
         steps.set_ylabel("seconds per training step")
         steps.legend()
         for kind, lm in result["lm"].items():
-            curves.plot(lm["seconds"], smoothed(lm["loss"]), label=plotting.label(kind))
+            curves.plot(lm["seconds"], smoothed(lm["loss"]), label=KINDS[kind].language_model_label)
         curves.axhline(result["target_loss"], color="gray", linestyle=":", label="target")
         curves.set_xlabel("wall time (s, compiling excluded)")
         curves.set_ylabel("training loss (smoothed)")

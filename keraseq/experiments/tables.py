@@ -7,10 +7,9 @@
 * `backend_table`: the same measures side by side for several runs (one per backend).
 """
 
-from keraseq.experiments.encoders import KINDS, LABELS
 from keraseq.experiments.scaling import top_slope
+from keraseq.models.kinds import KINDS, RECURRENT_KINDS
 
-LM_OF = {"rnn": "rnn", "lstm": "lstm", "gru": "gru", "transformer": "gpt"}  # the LM of each model
 NONE = "—"
 
 
@@ -40,14 +39,15 @@ def model_table(results):
     ]
     rows = []
     for kind in KINDS:
-        lm = lookup(results, "speed", "lm", LM_OF[kind]) or {}
+        lm = lookup(results, "speed", "lm", kind) or {}
         step = lm.get("step_time")
         recalled = lookup(results, "memory", "longest_recalled", kind)
         ran = lookup(results, "memory", "accuracy", kind) is not None
         sample = lm.get("sample")
         rows.append(
             [
-                LABELS[kind] + (" (MiniGPT)" if kind == "transformer" else ""),
+                KINDS[kind].label
+                + ("" if kind in RECURRENT_KINDS else f" ({KINDS[kind].language_model_label})"),
                 number(lm.get("parameters"), ","),
                 number(None if step is None else 1000 * step, ".1f"),
                 NONE if not ran else (f"{recalled}" if recalled is not None else "none tested"),
@@ -64,9 +64,7 @@ def comparison_rows(results):
     speed, memory = lookup(results, "speed") or {}, lookup(results, "memory") or {}
     lengths, lm = speed.get("length") or [None], speed.get("lm") or {}
     points = lookup(results, "scaling", "points") or {}
-    slopes = {
-        kind: top_slope(p) for kind, p in points.items()
-    }  # still gaining at the largest sizes?
+    slopes = {kind: top_slope(p) for kind, p in points.items()}  # still gaining at the top?
     return [
         (
             "parallelization",
@@ -90,7 +88,7 @@ def comparison_rows(results):
             f"s to loss {speed.get('target_loss')}",
             ".1f",
             "lower",
-            {k: lm[LM_OF[k]]["time_to_target"] for k in KINDS if LM_OF[k] in lm},
+            {k: lm[k]["time_to_target"] for k in KINDS if k in lm},
         ),
         (
             "scalability",
@@ -98,7 +96,7 @@ def comparison_rows(results):
             "val loss per 10× params, two largest sizes",
             "+.3f",
             "lower",
-            {k: slopes[LM_OF[k]] for k in ("lstm", "transformer") if LM_OF[k] in slopes},
+            slopes,
         ),
     ]
 
@@ -107,7 +105,7 @@ def verdict(values, better):
     """ "held" if the Transformer beats every recurrent model measured, else "did not hold here"."""
     worst = float("inf") if better == "lower" else float("-inf")
     scored = {k: worst if v is None else v for k, v in values.items()}
-    recurrent = [scored[k] for k in ("rnn", "lstm", "gru") if k in scored]
+    recurrent = [scored[k] for k in RECURRENT_KINDS if k in scored]
     if "transformer" not in scored or not recurrent:
         return NONE
     ours = scored["transformer"]
@@ -117,7 +115,8 @@ def verdict(values, better):
 
 def comparison_table(results):
     """`(header, rows)`: the RNN/LSTM vs Transformer comparison, rebuilt from measurements."""
-    header = ["aspect", "RNN/LSTM vs Transformer", "measure", *(LABELS[k] for k in KINDS), "claim"]
+    header = ["aspect", "RNN/LSTM vs Transformer", "measure", *(k.label for k in KINDS.values())]
+    header.append("claim")
     rows = []
     for aspect, claim, measure, spec, better, values in comparison_rows(results):
         rows.append([aspect, claim, measure, *aspect_cells(values, spec), verdict(values, better)])

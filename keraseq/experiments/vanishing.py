@@ -10,12 +10,13 @@ import numpy as np
 
 from keraseq.analysis import input_gradient_norms
 from keraseq.experiments import plotting
-from keraseq.experiments.encoders import KINDS, check_kinds, sequence_encoder
+from keraseq.experiments.encoders import sequence_encoder
+from keraseq.models.kinds import KINDS, check_kinds, label
 
 FLOOR = 1e-3  # "vanished": less than a thousandth of the gradient at distance 0
 
 
-def run(kinds=KINDS, width=32, length=60, batch_size=16, features=8, seed=0, verbose=1):
+def run(kinds=tuple(KINDS), width=32, length=60, batch_size=16, features=8, seed=0, verbose=1):
     """Gradient norm against the distance $T - t$, for each model.
 
     Returns:
@@ -51,7 +52,7 @@ def run(kinds=KINDS, width=32, length=60, batch_size=16, features=8, seed=0, ver
 def plot(result, path):
     with plotting.figure(path, "How much gradient reaches step t (at initialisation)") as ax:
         for kind, values in result["relative"].items():
-            ax.semilogy(result["distance"], values, label=plotting.label(kind))
+            ax.semilogy(result["distance"], values, label=label(kind))
         ax.axhline(result["floor"], color="gray", linestyle=":", label="vanished")
         ax.set_xlabel("distance T - t (steps)")
         ax.set_ylabel("‖∂L/∂x_t‖ / ‖∂L/∂x_T‖")

@@ -10,13 +10,14 @@ from keras import ops
 
 from keraseq.layers import validation
 from keraseq.layers.attention import TransformerBlock
+from keraseq.layers.attention.lora import LoRA
 from keraseq.models.compiled import compiled_call
 
 INIT_STDDEV = 0.02  # GPT-2's initialization: N(0, 0.02) for every embedding and matrix
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
-class MiniGPT(keras.Model):
+class MiniGPT(LoRA, keras.Model):
     """A decoder-only Transformer language model.
 
     $$
@@ -34,6 +35,17 @@ class MiniGPT(keras.Model):
     keys and values cached for the earlier positions and returns the updated cache, so each new
     token costs one position's work instead of the whole context's.
 
+    LoRA: `enable_lora(rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros")`
+    enables LoRA ($W + \\frac{\\alpha}{r} A B$, see `keraseq.layers.attention.lora`) on the query,
+    key, value and output kernels of every block's attention and both kernels of its feed-forward
+    network, then freezes every other weight: embeddings, head, layer norms and biases. Only the
+    adapters train, as in the LoRA paper: $r\\,(\\text{rows of } A + \\text{columns of } B)$
+    parameters per kernel, and the fine-tuned model is the pretrained one plus a low-rank update of
+    each kernel. (`model.trainable = True` afterwards makes every weight trainable, kernels
+    included.) Saving writes the merged kernels and `lora_rank`/`lora_alpha` in the config, as
+    Keras does: `keras.models.load_model` (and `keraseq.load_checkpoint`) gives the same outputs,
+    with LoRA enabled on the merged kernels, $B = 0$ and $A$ drawn anew, ready to train further.
+
     Args:
         vocabulary_size: Number of token ids.
         sequence_length: The context: the most positions the model can place.
@@ -43,6 +55,8 @@ class MiniGPT(keras.Model):
         intermediate_dim: Hidden width of each block's feed-forward network (usually 4 × width).
         dropout: Dropout rate (embeddings, attention, residual branches), training only.
         tie_embeddings: Use the token embedding, transposed, as the output head.
+        lora_rank, lora_alpha: If `lora_rank` is set, `enable_lora(lora_rank, lora_alpha)` runs
+            when the model is built (how a saved LoRA model comes back, as Keras's layers do).
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Example:
@@ -64,9 +78,11 @@ class MiniGPT(keras.Model):
         intermediate_dim=512,
         dropout=0.0,
         tie_embeddings=True,
+        lora_rank=None,
+        lora_alpha=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(lora_rank=lora_rank, lora_alpha=lora_alpha, **kwargs)
         self.vocabulary_size = validation.positive_int("vocabulary_size", vocabulary_size)
         self.sequence_length = validation.positive_int("sequence_length", sequence_length)
         self.num_layers = validation.positive_int("num_layers", num_layers)
@@ -117,6 +133,16 @@ class MiniGPT(keras.Model):
         self.final_norm.build(hidden_shape)
         if self.lm_head is not None:
             self.lm_head.build(hidden_shape)
+        self.build_lora()
+
+    def add_lora_adapters(self, rank, lora_alpha, a_initializer, b_initializer):
+        """LoRA on the attention and feed-forward kernels of every block; the rest frozen."""
+        adapted = [layer for b in self.blocks for layer in (b.self_attention, b.feed_forward)]
+        for layer in adapted:
+            layer.enable_lora(rank, lora_alpha, a_initializer, b_initializer)
+        adapters = {id(w) for layer in adapted for w in layer.lora_weights()}
+        for weight in self.weights:
+            weight.trainable = id(weight) in adapters
 
     def embed(self, token_ids, start_index=0, training=None):
         """Token plus position embeddings of tokens placed from `start_index`: `(B, T, hidden)`."""

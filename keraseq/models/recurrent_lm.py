@@ -3,10 +3,9 @@
 import keras
 import numpy as np
 
-from keraseq.layers import GRU, LSTM, SimpleRNN, validation
+from keraseq.layers import validation
+from keraseq.models import kinds
 from keraseq.models.compiled import compiled_call
-
-RECURRENT_LAYERS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
@@ -18,8 +17,9 @@ class RecurrentLM(keras.Model):
     already is (a Transformer's attention grows with the context instead).
 
     Args:
-        cell: `"lstm"`, `"gru"` or `"rnn"`: which keraseq recurrent layer to stack.
         vocabulary_size: Number of token ids.
+        kind: `"lstm"`, `"gru"` or `"rnn"`: the recurrent kind (`keraseq.models.kinds`), whose
+            keraseq layer is stacked.
         hidden_dim: Width of the embedding and of every recurrent state.
         num_layers: How many recurrent layers are stacked.
         **kwargs: `keras.Model` arguments (`name`, ...).
@@ -27,24 +27,21 @@ class RecurrentLM(keras.Model):
     Example:
 
     ```python
-    model = RecurrentLM("lstm", vocabulary_size=65, hidden_dim=256, num_layers=2)
+    model = RecurrentLM(vocabulary_size=65, kind="lstm", hidden_dim=256, num_layers=2)
     logits = model(np.zeros((12, 64), "int32"))      # (12, 64, 65)
     ```
     """
 
-    def __init__(self, cell="lstm", vocabulary_size=None, hidden_dim=256, num_layers=2, **kwargs):
+    def __init__(self, vocabulary_size, kind="lstm", hidden_dim=256, num_layers=2, **kwargs):
         super().__init__(**kwargs)
-        if cell not in RECURRENT_LAYERS:
-            raise ValueError(
-                f"unknown cell {cell!r}: expected one of {', '.join(RECURRENT_LAYERS)}"
-            )
-        self.cell = cell
+        layer_class = kinds.recurrent_layer(kind)
+        self.kind = kind
         self.vocabulary_size = validation.positive_int("vocabulary_size", vocabulary_size)
         self.hidden_dim = validation.positive_int("hidden_dim", hidden_dim)
         self.num_layers = validation.positive_int("num_layers", num_layers)
         self.token_embedding = keras.layers.Embedding(vocabulary_size, hidden_dim, name="embedding")
         self.recurrent_layers = [
-            RECURRENT_LAYERS[cell](hidden_dim, return_sequences=True, name=f"{cell}_{i}")
+            layer_class(hidden_dim, return_sequences=True, name=f"{kind}_{i}")
             for i in range(num_layers)
         ]
         self.lm_head = keras.layers.Dense(vocabulary_size, name="lm_head")
@@ -93,7 +90,7 @@ class RecurrentLM(keras.Model):
             `(logits, states)`: the next token's logits `(B, vocab)` and the states after the prompt.
         """
         token_ids = np.asarray(token_ids, dtype="int32")
-        if not self.built:
+        if not self.built:  # before the compiled step, which creates no variables
             self.build((None, 1))
         states = self.initial_state(len(token_ids))
         for t in range(token_ids.shape[1]):
@@ -108,8 +105,8 @@ class RecurrentLM(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
-            "cell": self.cell,
             "vocabulary_size": self.vocabulary_size,
+            "kind": self.kind,
             "hidden_dim": self.hidden_dim,
             "num_layers": self.num_layers,
         }

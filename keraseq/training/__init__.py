@@ -1,6 +1,6 @@
 """Pretraining a language model: the recipe (`TrainConfig`), the loop (`train`) and its log."""
 
-from keraseq.training.config import MODELS, TrainConfig, build_model, build_optimizer
+from keraseq.training.config import TrainConfig, build_model, build_optimizer
 from keraseq.training.loop import train
 
-__all__ = ["MODELS", "TrainConfig", "build_model", "build_optimizer", "train"]
+__all__ = ["TrainConfig", "build_model", "build_optimizer", "train"]

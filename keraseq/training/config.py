@@ -10,37 +10,65 @@ import json
 
 import keras
 
-MODELS = ("gpt", "lstm", "gru", "rnn")
-DEFAULT_SIZES = {"gpt": (4, 128), "recurrent": (2, 256)}  # (layers, width)
+from keraseq.models import kinds
+
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+# The short flags of `keraseq train` whose field has a longer (Keras / keras-hub) name.
+SHORT_FLAGS = {
+    "sequence_length": "--context",
+    "num_layers": "--layers",
+    "num_heads": "--heads",
+    "hidden_dim": "--dim",
+    "learning_rate": "--lr",
+    "min_learning_rate": "--min-lr",
+}
+
+
+def flag(field):
+    """The `keraseq train` flag of a `TrainConfig` field."""
+    return SHORT_FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
+def setting(field):
+    """How messages name a setting: the Python name and the CLI flag, `` `num_heads` (--heads)``."""
+    return f"`{field}` ({flag(field)})"
 
 
 @dataclasses.dataclass
 class TrainConfig:
-    """The settings of a training run (the flags of `keraseq train`).
+    """The settings of a training run (the flags of `keraseq train`; `SHORT_FLAGS` maps the
+    argument names, Keras's and keras-hub's, to the shorter flags).
 
-    `None` means "the default for this model or run length", filled in by `resolved()`: 4 layers of
-    width 128 for `gpt`, 2 of width 256 for the recurrent models; `decay_steps = steps`;
+    `None` means "the default for this model or run length", filled in by `resolved()`: the
+    kind's default size (`keraseq.models.kinds`: 4 layers of width 128 for `transformer`, 2 of
+    width 256 for the recurrent models); `decay_steps = steps`;
     `warmup_steps = min(100, decay_steps // 20)`; `eval_interval` = the largest divisor of `steps`
     up to 250.
+
+    Example:
+
+    ```python
+    config = TrainConfig(model="lstm", num_layers=1, hidden_dim=64).resolved()
+    ```
     """
 
-    model: str = "gpt"
+    model: str = "transformer"
     corpus: str = "python-docs"
     steps: int = 2000
     batch_size: int = 12
-    context: int = 64
-    layers: int | None = None
-    heads: int = 4
-    dim: int | None = None
+    sequence_length: int = 64
+    num_layers: int | None = None
+    num_heads: int = 4
+    hidden_dim: int | None = None
     dropout: float = 0.0
-    lr: float = 1e-3
-    min_lr: float = 1e-4
+    learning_rate: float = 1e-3
+    min_learning_rate: float = 1e-4
     warmup_steps: int | None = None
     decay_steps: int | None = None
     weight_decay: float = 0.1
-    beta2: float = 0.99
-    clip_norm: float = 1.0
+    beta_2: float = 0.99
+    global_clipnorm: float = 1.0
     seed: int = 0
     eval_interval: int | None = None
     eval_batches: int = 20
@@ -48,40 +76,49 @@ class TrainConfig:
 
     def resolved(self):
         """A copy with every default filled in; raises `ValueError` naming a bad setting."""
-        if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r}: expected one of {', '.join(MODELS)}")
-        for name in ("steps", "batch_size", "context", "heads", "eval_batches"):
+        kind = kinds.KINDS[kinds.check_kind(self.model)]
+        for name in ("steps", "batch_size", "sequence_length", "num_heads", "eval_batches"):
             _check_positive(name, getattr(self, name))
-        layers, dim = DEFAULT_SIZES["gpt" if self.model == "gpt" else "recurrent"]
         c = dataclasses.replace(
             self,
-            layers=layers if self.layers is None else self.layers,
-            dim=dim if self.dim is None else self.dim,
+            num_layers=kind.num_layers if self.num_layers is None else self.num_layers,
+            hidden_dim=kind.hidden_dim if self.hidden_dim is None else self.hidden_dim,
             decay_steps=self.steps if self.decay_steps is None else self.decay_steps,
         )
-        _check_positive("layers", c.layers)
-        _check_positive("dim", c.dim)
+        _check_positive("num_layers", c.num_layers)
+        _check_positive("hidden_dim", c.hidden_dim)
         _check_positive("decay_steps", c.decay_steps)
         if c.warmup_steps is None:
             c.warmup_steps = min(100, c.decay_steps // 20)
         if not 0 <= c.warmup_steps < c.decay_steps:
             raise ValueError(
-                f"--warmup-steps must be in [0, decay steps = {c.decay_steps}), got {c.warmup_steps}"
+                f"{setting('warmup_steps')} must be in [0, decay steps = {c.decay_steps}), "
+                f"got {c.warmup_steps}"
             )
         if c.eval_interval is None:
             c.eval_interval = max(d for d in range(1, min(250, c.steps) + 1) if c.steps % d == 0)
         _check_positive("eval_interval", c.eval_interval)
         if c.steps % c.eval_interval:
-            raise ValueError(f"--eval-interval {c.eval_interval} must divide --steps {c.steps}")
-        if c.model == "gpt" and c.dim % c.heads:
-            raise ValueError(f"--heads {c.heads} must divide --dim {c.dim}")
-        if not c.lr > 0 or not 0 <= c.min_lr <= c.lr:
-            raise ValueError(f"need --lr > 0 and 0 <= --min-lr <= --lr, got {c.lr} and {c.min_lr}")
+            raise ValueError(
+                f"{setting('eval_interval')} {c.eval_interval} must divide "
+                f"{setting('steps')} {c.steps}"
+            )
+        if kind.recurrent_layer is None and c.hidden_dim % c.num_heads:
+            raise ValueError(
+                f"{setting('num_heads')} {c.num_heads} must divide "
+                f"{setting('hidden_dim')} {c.hidden_dim}"
+            )
+        if not c.learning_rate > 0 or not 0 <= c.min_learning_rate <= c.learning_rate:
+            raise ValueError(
+                f"need {setting('learning_rate')} > 0 and 0 <= {setting('min_learning_rate')} <= "
+                f"{flag('learning_rate')}, got {c.learning_rate} and {c.min_learning_rate}"
+            )
         if not 0 <= c.dropout < 1:
-            raise ValueError(f"--dropout must be in [0, 1), got {c.dropout}")
+            raise ValueError(f"{setting('dropout')} must be in [0, 1), got {c.dropout}")
         if c.distribute not in (None, "data-parallel"):
             raise ValueError(
-                f"unknown --distribute {c.distribute!r}: the only strategy is data-parallel"
+                f"unknown {setting('distribute')} {c.distribute!r}: the only strategy is "
+                "data-parallel"
             )
         return c
 
@@ -90,42 +127,45 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, text):
-        return cls(**json.loads(text))
+        """The config that `to_json` wrote; `ValueError` naming any key that is not a setting."""
+        values = json.loads(text)
+        fields = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            raise ValueError(
+                f"unknown training setting(s) {', '.join(unknown)}: expected some of "
+                f"{', '.join(fields)}"
+            )
+        return cls(**values)
 
 
 def _check_positive(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+        raise ValueError(f"{setting(name)} must be a positive integer, got {value!r}")
 
 
 def build_model(config, vocabulary_size):
-    """The model a (resolved) config describes, built for windows of `config.context` tokens."""
-    from keraseq.models import MiniGPT, RecurrentLM
-
-    if config.model == "gpt":
-        model = MiniGPT(
-            vocabulary_size,
-            sequence_length=config.context,
-            num_layers=config.layers,
-            num_heads=config.heads,
-            hidden_dim=config.dim,
-            intermediate_dim=4 * config.dim,
-            dropout=config.dropout,
-        )
-    else:
-        model = RecurrentLM(config.model, vocabulary_size, config.dim, config.layers)
-    model.build((None, config.context))
-    return model
+    """The model a (resolved) config describes, built for windows of `config.sequence_length`."""
+    return kinds.language_model(
+        config.model,
+        vocabulary_size,
+        config.sequence_length,
+        num_layers=config.num_layers,
+        hidden_dim=config.hidden_dim,
+        num_heads=config.num_heads,
+        dropout=config.dropout,
+    )
 
 
 def learning_rate_schedule(config):
-    """Linear warm-up from 0 to `lr`, then a cosine decay to `min_lr` at `decay_steps`."""
+    """Linear warm-up from 0 to `learning_rate`, then a cosine decay to `min_learning_rate` at
+    `decay_steps`."""
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
-        warmup_target=config.lr,
+        warmup_target=config.learning_rate,
         warmup_steps=config.warmup_steps,
         decay_steps=config.decay_steps - config.warmup_steps,
-        alpha=config.min_lr / config.lr,
+        alpha=config.min_learning_rate / config.learning_rate,
     )
 
 
@@ -138,9 +178,9 @@ def build_optimizer(config, model):
         learning_rate=learning_rate_schedule(config),
         weight_decay=config.weight_decay,
         beta_1=0.9,
-        beta_2=config.beta2,
+        beta_2=config.beta_2,
         epsilon=1e-8,
-        global_clipnorm=config.clip_norm,
+        global_clipnorm=config.global_clipnorm,
     )
     optimizer.exclude_from_weight_decay(
         var_list=[v for v in model.trainable_variables if len(v.shape) < 2]

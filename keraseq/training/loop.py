@@ -7,7 +7,7 @@ import keras
 
 from keraseq import checkpoint
 from keraseq.data import CharTokenizer, WindowBatches, load_corpus, train_validation_split
-from keraseq.training.config import LOSS, TrainConfig, build_model, build_optimizer
+from keraseq.training.config import LOSS, TrainConfig, build_model, build_optimizer, setting
 from keraseq.training.log import TrainingLog, start_metrics
 
 
@@ -25,8 +25,9 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
         resume: Continue the checkpoint in `directory`, with the settings it was started with.
         verbose: Keras's `fit` verbosity (1: a progress bar).
         cache_dir: Keras cache directory for downloaded corpora.
-        **settings: `TrainConfig` fields (`model="lstm"`, `steps=2000`, ...). When resuming, only
-            `steps` (to train further) and `distribute` may differ from the saved run's.
+        **settings: `TrainConfig` fields (`model="lstm"`, `steps=2000`, `hidden_dim=64`, ...).
+            When resuming, only `steps` (to train further) and `distribute` may differ from the
+            saved run's.
 
     Returns:
         The trained model.
@@ -62,10 +63,11 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
         else CharTokenizer.from_text(text)
     )
     train_ids, val_ids = train_validation_split(tokenizer.tokenize(text))
-    if len(val_ids) < config.context + 1:
+    if len(val_ids) < config.sequence_length + 1:
         raise ValueError(
-            f"corpus {config.corpus!r} is too short for --context {config.context}: its last 10% "
-            f"(the validation split) has {len(val_ids)} tokens, fewer than context + 1"
+            f"corpus {config.corpus!r} is too short for {setting('sequence_length')} "
+            f"{config.sequence_length}: its last 10% (the validation split) has {len(val_ids)} "
+            "tokens, fewer than sequence_length + 1"
         )
 
     if resume:
@@ -89,19 +91,23 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
         WindowBatches(
             train_ids,
             config.batch_size,
-            config.context,
+            config.sequence_length,
             config.steps - start,
             seed=config.seed,
             start=start,
         ),
         validation_data=WindowBatches(
-            val_ids, config.batch_size, config.context, config.eval_batches, seed=config.seed
+            val_ids,
+            config.batch_size,
+            config.sequence_length,
+            config.eval_batches,
+            seed=config.seed,
         ),
         steps_per_epoch=interval,
         initial_epoch=start // interval,
         epochs=config.steps // interval,
         shuffle=False,
-        callbacks=[TrainingLog(directory, interval, config.batch_size * config.context)],
+        callbacks=[TrainingLog(directory, interval, config.batch_size * config.sequence_length)],
         verbose=verbose,
     )
     return model
@@ -119,7 +125,7 @@ def _resumed_config(directory, changes):
         old = getattr(saved, name)
         if name not in ("steps", "distribute") and new != old:
             raise ValueError(
-                f"--{name.replace('_', '-')} {new} differs from the checkpoint's {old}: a resumed "
+                f"{setting(name)} {new} differs from the checkpoint's {old}: a resumed "
                 "run keeps its settings (only --steps and --distribute may change)"
             )
     return dataclasses.replace(saved, **changes)

@@ -1,6 +1,9 @@
-"""keraseq.tutorial: the quick-mode switch and the start of every page."""
+"""keraseq.tutorial: the quick-mode switch, the start of every page, the sources it shows."""
+
+import inspect
 
 import numpy as np
+import pytest
 
 from keraseq import tutorial
 
@@ -20,3 +23,75 @@ def test_start_seeds_and_prints(monkeypatch, capsys):
     assert quick is True
     assert rng.normal() == np.random.default_rng(3).normal()
     assert "quick mode True" in capsys.readouterr().out
+
+
+def documented(x):
+    """Twice x.
+
+    A docstring long enough to push the code down.
+    """
+    y = x + x  # marker: start
+    z = y * 1
+    return z  # marker: end
+
+
+def test_source_drops_the_docstring():
+    assert tutorial.source(documented).splitlines() == [
+        "def documented(x):",
+        "    y = x + x  # marker: start",
+        "    z = y * 1",
+        "    return z  # marker: end",
+    ]
+    assert '"""Twice x.' in tutorial.source(documented, docstring=True)
+
+
+def test_source_of_the_installed_package_is_its_file():
+    from keraseq.layers import SimpleRNNCell
+
+    shown = tutorial.source(SimpleRNNCell.step)
+    assert shown.startswith("def step(")
+    assert inspect.getdoc(SimpleRNNCell.step).splitlines()[0] not in shown
+    lines = shown.splitlines()
+    assert all(line.strip() in inspect.getsource(SimpleRNNCell.step) for line in lines)
+
+
+def test_source_between_markers():
+    assert tutorial.source(documented, start="y = ", end="return") == (
+        "y = x + x  # marker: start\nz = y * 1\nreturn z  # marker: end"
+    )
+    assert tutorial.source(documented, start="z = ") == "z = y * 1\nreturn z  # marker: end"
+    assert (
+        tutorial.source(documented, end="y = ")
+        == "def documented(x):\n    y = x + x  # marker: start"
+    )
+
+
+def test_source_names_a_missing_marker():
+    with pytest.raises(ValueError, match="documented contains 'w = '"):
+        tutorial.source(documented, start="w = ")
+    with pytest.raises(ValueError, match="contains 'y = '"):  # `end` is searched after `start`
+        tutorial.source(documented, start="z = ", end="y = ")
+
+
+def test_show_source_prints_outside_a_notebook(capsys):
+    tutorial.show_source(documented, start="z = ")
+    assert capsys.readouterr().out == "z = y * 1\nreturn z  # marker: end\n"
+
+
+def fenced():
+    return "```"
+
+
+def test_show_source_displays_a_python_fence_in_a_notebook(monkeypatch):
+    IPython = pytest.importorskip("IPython")
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    tutorial.show_source(documented, start="z = ")
+    tutorial.show_source(fenced)  # backticks in the code: a longer fence
+    assert [markdown.data for markdown in shown] == [
+        "```python\nz = y * 1\nreturn z  # marker: end\n```",
+        '````python\ndef fenced():\n    return "```"\n````',
+    ]

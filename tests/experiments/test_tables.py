@@ -11,7 +11,7 @@ from keraseq.experiments import (
 from keraseq.experiments.speed import smoothed, time_to_target
 
 
-def results(gpt_growth, lstm_delay):
+def results(transformer_growth, lstm_delay):
     lm = lambda params, val, t: {
         "parameters": params,
         "step_time": 0.01,
@@ -24,12 +24,12 @@ def results(gpt_growth, lstm_delay):
             "speed": {
                 "length": [16, 128],
                 "target_loss": 2.5,
-                "growth": {"rnn": 8.0, "lstm": 8.5, "gru": 8.2, "transformer": gpt_growth},
+                "growth": {"rnn": 8.0, "lstm": 8.5, "gru": 8.2, "transformer": transformer_growth},
                 "lm": {
                     "rnn": lm(10, 2.6, None),
                     "lstm": lm(20, 2.4, 30.0),
                     "gru": lm(15, 2.5, 25.0),
-                    "gpt": lm(30, 2.2, 12.0),
+                    "transformer": lm(30, 2.2, 12.0),
                 },
             },
             "memory": {
@@ -41,14 +41,14 @@ def results(gpt_growth, lstm_delay):
 
 
 def test_comparison_verdicts_follow_the_numbers():
-    header, rows = comparison_table(results(gpt_growth=2.0, lstm_delay=20))
+    header, rows = comparison_table(results(transformer_growth=2.0, lstm_delay=20))
     by_aspect = {r[0]: r for r in rows}
     assert header[-1] == "claim" and len(rows) == 4
     assert by_aspect["parallelization"][-1] == "held"
     assert by_aspect["long-range dependencies"][3:7] == ["not reached", "20", "5", "50"]
     assert by_aspect["training speed"][-1] == "held"  # 12 s against 25, 30 and never
     assert by_aspect["scalability"][-1] == "—"  # scaling did not run
-    _, rows = comparison_table(results(gpt_growth=20.0, lstm_delay=80))
+    _, rows = comparison_table(results(transformer_growth=20.0, lstm_delay=80))
     by_aspect = {r[0]: r for r in rows}
     assert by_aspect["parallelization"][-1] == "did not hold here"
     assert by_aspect["long-range dependencies"][-1] == "did not hold here"
@@ -88,7 +88,7 @@ def test_scaling_findings_say_who_wins_and_where_the_order_flips():
     result = {
         "points": {
             "lstm": [point(16, 1000, 2.5), point(64, 10000, 2.3)],
-            "gpt": [point(16, 1200, 2.7), point(64, 12000, 2.0)],
+            "transformer": [point(16, 1200, 2.7), point(64, 12000, 2.0)],
         }
     }
     result["slope"] = {k: scaling.slope(p) for k, p in result["points"].items()}
@@ -105,7 +105,7 @@ def test_scalability_reads_the_two_largest_sizes():
     data["experiments"]["scaling"] = {
         "points": {
             "lstm": [point(16, 1000, 3.0), point(64, 10000, 2.0), point(128, 100000, 2.01)],
-            "gpt": [point(16, 1000, 2.2), point(64, 10000, 1.9), point(128, 100000, 1.8)],
+            "transformer": [point(16, 1000, 2.2), point(64, 10000, 1.9), point(128, 100000, 1.8)],
         }
     }
     scaling_row = {r[0]: r for r in comparison_table(data)[1]}["scalability"]
@@ -113,7 +113,7 @@ def test_scalability_reads_the_two_largest_sizes():
     assert scaling_row[4] == "+0.010" and scaling_row[6] == "-0.100" and scaling_row[-1] == "held"
     result = data["experiments"]["scaling"]
     result["slope"] = {k: scaling.slope(p) for k, p in result["points"].items()}
-    assert result["slope"]["lstm"] < result["slope"]["gpt"]  # the whole range says the opposite
+    assert result["slope"]["lstm"] < result["slope"]["transformer"]  # the whole range says the opposite
     text = " ".join(scaling.describe(result))
     assert "the LSTM LM between its two largest sizes: +0.010 per 10× parameters." in text
 

@@ -67,11 +67,11 @@ def test_train_then_generate_streams_the_models_greedy_text(run_dir, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--model", "transformer"], "unknown model 'transformer': expected one of gpt, lstm"),
+        (["--model", "gpt"], "unknown model 'gpt': expected one of rnn, lstm, gru, transformer"),
         (["--corpus", "wikipedia"], "unknown corpus 'wikipedia'"),
-        (["--steps", "0"], "--steps must be a positive integer, got 0"),
-        (["--batch-size", "-1"], "--batch-size must be a positive integer, got -1"),
-        (["--context", "0"], "--context must be a positive integer, got 0"),
+        (["--steps", "0"], "`steps` (--steps) must be a positive integer, got 0"),
+        (["--batch-size", "-1"], "`batch_size` (--batch-size) must be a positive integer, got -1"),
+        (["--context", "0"], "`sequence_length` (--context) must be a positive integer, got 0"),
         (["--resume"], "--resume: no checkpoint in"),
     ],
 )
@@ -85,7 +85,7 @@ def test_train_errors(argv, message, tmp_path, capsys):
     [
         (b"", "is empty"),
         ("naïve".encode("latin-1"), "is not UTF-8 text"),
-        (b"short text " * 20, "too short for --context 64"),
+        (b"short text " * 20, "too short for `sequence_length` (--context) 64"),
     ],
 )
 def test_corpus_errors(content, message, tmp_path, capsys):

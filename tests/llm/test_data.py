@@ -66,15 +66,15 @@ def test_split_is_first_90_and_last_10_percent():
 
 def test_windows_are_shifted_slices_and_depend_only_on_the_step():
     ids = np.arange(500, dtype="int32")  # token i is i: a window's first token is its offset
-    batches = WindowBatches(ids, batch_size=6, context=16, num_batches=10, seed=3)
+    batches = WindowBatches(ids, batch_size=6, sequence_length=16, num_batches=10, seed=3)
     x, y = batches[4]
     assert x.shape == y.shape == (6, 16)
     offsets = x[:, 0]
     assert np.array_equal(x, offsets[:, None] + np.arange(16))
     assert np.array_equal(y, x + 1)  # the targets are the next tokens
-    resumed = WindowBatches(ids, batch_size=6, context=16, num_batches=6, seed=3, start=4)
+    resumed = WindowBatches(ids, batch_size=6, sequence_length=16, num_batches=6, seed=3, start=4)
     assert np.array_equal(resumed[0][0], x)  # resuming at step 4 gives step 4's batch
-    other_seed = WindowBatches(ids, batch_size=6, context=16, num_batches=10, seed=4)
+    other_seed = WindowBatches(ids, batch_size=6, sequence_length=16, num_batches=10, seed=4)
     assert not np.array_equal(other_seed[4][0], x)
-    with pytest.raises(ValueError, match="too few for windows of context 16"):
-        WindowBatches(ids[:16], batch_size=2, context=16, num_batches=1)
+    with pytest.raises(ValueError, match="too few for windows of sequence_length 16"):
+        WindowBatches(ids[:16], batch_size=2, sequence_length=16, num_batches=1)

@@ -5,7 +5,7 @@ import pytest
 
 import keraseq
 from keraseq.data import CharTokenizer
-from keraseq.generation import greedy_by_recomputing, sample
+from keraseq.generation import greedy_by_recomputing, sample_token
 from keraseq.models import MiniGPT, RecurrentLM
 
 TEXT = "the quick brown fox jumps over the lazy dog. "
@@ -24,15 +24,15 @@ def test_gpt_greedy_with_cache_equals_recomputing_past_the_context():
     assert streamed == list(text)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-def test_recurrent_greedy_with_state_equals_recomputing(cell):
-    model = RecurrentLM(cell, V, hidden_dim=16, num_layers=2)
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_recurrent_greedy_with_state_equals_recomputing(kind):
+    model = RecurrentLM(V, kind, hidden_dim=16, num_layers=2)
     text = keraseq.generate(model, TOKENIZER, "over the", 12, temperature=0)
     assert text == greedy_by_recomputing(model, TOKENIZER, "over the", 12)
 
 
 def test_sampling_is_seeded_and_top_k_1_is_greedy():
-    model = RecurrentLM("gru", V, hidden_dim=16, num_layers=1)
+    model = RecurrentLM(V, "gru", hidden_dim=16, num_layers=1)
     a = keraseq.generate(model, TOKENIZER, "fox", 15, temperature=1.5, seed=7)
     assert a == keraseq.generate(model, TOKENIZER, "fox", 15, temperature=1.5, seed=7)
     assert a != keraseq.generate(model, TOKENIZER, "fox", 15, temperature=1.5, seed=8)
@@ -43,12 +43,12 @@ def test_sampling_is_seeded_and_top_k_1_is_greedy():
 def test_top_k_and_top_p_keep_only_the_likeliest_tokens():
     logits = np.log(np.array([0.05, 0.5, 0.1, 0.3, 0.05]))
     rng = np.random.default_rng(0)
-    top2 = {sample(logits, 1.0, top_k=2, rng=rng) for _ in range(300)}
+    top2 = {sample_token(logits, 1.0, top_k=2, rng=rng) for _ in range(300)}
     assert top2 == {1, 3}
-    nucleus = {sample(logits, 1.0, top_p=0.85, rng=rng) for _ in range(300)}
+    nucleus = {sample_token(logits, 1.0, top_p=0.85, rng=rng) for _ in range(300)}
     assert nucleus == {1, 3, 2}  # 0.5 + 0.3 < 0.85 <= 0.5 + 0.3 + 0.1
-    assert {sample(logits, 1.0, top_p=0.4, rng=rng) for _ in range(50)} == {1}
-    draws = [sample(logits, 1.0, rng=rng) for _ in range(4000)]
+    assert {sample_token(logits, 1.0, top_p=0.4, rng=rng) for _ in range(50)} == {1}
+    draws = [sample_token(logits, 1.0, rng=rng) for _ in range(4000)]
     assert np.allclose(np.bincount(draws, minlength=5) / 4000, np.exp(logits), atol=0.03)
 
 
@@ -65,7 +65,7 @@ def test_top_k_and_top_p_keep_only_the_likeliest_tokens():
     ],
 )
 def test_bad_generation_settings(kwargs, message):
-    model = RecurrentLM("rnn", V, hidden_dim=4, num_layers=1)
+    model = RecurrentLM(V, "rnn", hidden_dim=4, num_layers=1)
     args = {"prompt": "fox", "max_new_tokens": 3, **kwargs}
     with pytest.raises(ValueError, match=message):
         keraseq.generate(model, TOKENIZER, **args)

@@ -22,9 +22,9 @@ def tiny_gpt(**kwargs):
     return MiniGPT(**{**args, **kwargs})
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-def test_recurrent_lm_state_steps_equal_the_whole_window(cell, rng):
-    model = RecurrentLM(cell, VOCAB, hidden_dim=12, num_layers=2)
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_recurrent_lm_state_steps_equal_the_whole_window(kind, rng):
+    model = RecurrentLM(VOCAB, kind, hidden_dim=12, num_layers=2)
     ids = rng.integers(0, VOCAB, size=(3, T)).astype("int32")
     full = model(ids)  # (3, T, vocab)
     states = model.initial_state(3)
@@ -68,7 +68,7 @@ def test_minigpt_parameter_count_and_tied_head():
 
 
 @pytest.mark.parametrize(
-    "make", [tiny_gpt, lambda: RecurrentLM("gru", VOCAB, 12, 2)], ids=["gpt", "gru"]
+    "make", [tiny_gpt, lambda: RecurrentLM(VOCAB, "gru", 12, 2)], ids=["transformer", "gru"]
 )
 def test_fit_save_and_load_model(make, rng, tmp_path):
     model = make()
@@ -88,7 +88,7 @@ def test_fit_save_and_load_model(make, rng, tmp_path):
 
 
 def test_bad_arguments_are_clear():
-    with pytest.raises(ValueError, match="unknown cell 'transformer'"):
-        RecurrentLM("transformer", VOCAB)
+    with pytest.raises(ValueError, match="unknown recurrent model 'transformer'"):
+        RecurrentLM(VOCAB, "transformer")
     with pytest.raises(ValueError, match=r"`num_heads` \(3\) must divide `hidden_dim` \(16\)"):
         tiny_gpt(num_heads=3)

@@ -1,6 +1,7 @@
 """`keraseq train`: resuming equals training straight through; checkpoints survive a crash."""
 
 import csv
+import json
 
 import keras
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from conftest import max_abs_diff
 
 from keraseq import checkpoint, files
-from keraseq.training import train
+from keraseq.training import TrainConfig, train
 
 # A tiny GPT and LSTM on CPython's docs: a few steps each.
 TINY = dict(
@@ -16,10 +17,10 @@ TINY = dict(
     decay_steps=6,
     warmup_steps=2,
     batch_size=4,
-    context=16,
-    layers=1,
-    dim=16,
-    heads=2,
+    sequence_length=16,
+    num_layers=1,
+    hidden_dim=16,
+    num_heads=2,
     eval_interval=2,
     eval_batches=2,
 )
@@ -30,7 +31,7 @@ def metrics(directory):
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
-@pytest.mark.parametrize("model", ["gpt", "lstm"])
+@pytest.mark.parametrize("model", ["transformer", "lstm"])
 def test_resume_equals_training_straight_through(model, tmp_path):
     straight = train(tmp_path / "straight", model=model, verbose=0, **TINY)
     train(tmp_path / "halves", model=model, verbose=0, **{**TINY, "steps": 4})
@@ -83,12 +84,22 @@ def test_atomic_write_text(tmp_path):
 def test_metrics_rows_and_losses_fall(tmp_path):
     train(
         tmp_path,
-        model="gpt",
+        model="transformer",
         verbose=0,
-        **{**TINY, "steps": 40, "decay_steps": 40, "eval_interval": 20, "lr": 1e-2},
+        **{**TINY, "steps": 40, "decay_steps": 40, "eval_interval": 20, "learning_rate": 1e-2},
     )
     rows = metrics(tmp_path)
     assert [row["step"] for row in rows] == [20, 40]
     assert rows[1]["train_loss"] < rows[0]["train_loss"]
     assert rows[1]["val_loss"] < np.log(103)  # below guessing uniformly among 103 characters
     assert all(row["tokens_per_second"] > 0 for row in rows)
+
+
+def test_config_json_round_trip_and_unknown_keys():
+    config = TrainConfig(model="lstm", num_layers=1, hidden_dim=16).resolved()
+    assert TrainConfig.from_json(config.to_json()) == config
+    old = {**json.loads(config.to_json()), "dim": 16, "lr": 1e-3}  # keys of an older keraseq
+    with pytest.raises(
+        ValueError, match=r"unknown training setting\(s\) dim, lr: expected .*hidden_dim"
+    ):
+        TrainConfig.from_json(json.dumps(old))

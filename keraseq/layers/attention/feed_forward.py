@@ -5,10 +5,11 @@ from keras import ops
 
 from keraseq.layers import validation
 from keraseq.layers.attention.initializers import fresh
+from keraseq.layers.attention.lora import LoRAKernels
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
-class FeedForward(keras.layers.Layer):
+class FeedForward(LoRAKernels, keras.layers.Layer):
     r"""$\operatorname{FFN}(x) = \phi(x W_1 + b_1)\, W_2 + b_2$, applied to each position separately.
 
     Attention mixes information across positions; the FFN then transforms each position on its own,
@@ -19,10 +20,18 @@ class FeedForward(keras.layers.Layer):
     `(d, intermediate_dim)`, `intermediate_bias`, `output_kernel` `(intermediate_dim, d)`,
     `output_bias` `(d,)`.
 
+    LoRA: `enable_lora(rank, lora_alpha=None)` freezes both kernels and adds trainable adapters
+    `intermediate_lora_kernel_a` `(d, rank)`, `intermediate_lora_kernel_b`
+    `(rank, intermediate_dim)`, `output_lora_kernel_a`, `output_lora_kernel_b`, as
+    `keras.layers.Dense.enable_lora` does on each of two `Dense` layers (see
+    `keraseq.layers.attention.lora`).
+
     Args:
         intermediate_dim: Width of the hidden layer.
         activation: $\phi$, `"relu"` by default (GPT-2 uses `"gelu"`).
         kernel_initializer, bias_initializer: Initializers.
+        lora_rank, lora_alpha: If `lora_rank` is set, LoRA is enabled when the layer is built
+            ($\alpha$ = `lora_alpha`, `lora_rank` if `None`), as in `keras.layers.Dense`.
 
     Call arguments:
         inputs: `(..., d)`.
@@ -43,14 +52,18 @@ class FeedForward(keras.layers.Layer):
         activation="relu",
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        lora_rank=None,
+        lora_alpha=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(lora_rank=lora_rank, lora_alpha=lora_alpha, **kwargs)
         self.intermediate_dim = validation.positive_int("intermediate_dim", intermediate_dim)
         self.activation = validation.activation("activation", activation)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.supports_masking = True
+
+    lora_kernels = ("intermediate", "output")
 
     def _dense_weights(self, name, fan_in, fan_out):
         kernel = self.add_weight(
@@ -71,11 +84,12 @@ class FeedForward(keras.layers.Layer):
         self.output_kernel, self.output_bias = self._dense_weights(
             "output", self.intermediate_dim, width
         )  # W_2 (intermediate_dim, d), b_2
+        self.build_lora()
 
     def call(self, inputs):
-        hidden = ops.matmul(inputs, self.intermediate_kernel) + self.intermediate_bias
-        hidden = self.activation(hidden)  # φ(x W_1 + b_1), (..., intermediate_dim)
-        return ops.matmul(hidden, self.output_kernel) + self.output_bias  # φ(x W_1 + b_1) W_2 + b_2
+        w_1, w_2 = self.effective_kernel("intermediate"), self.effective_kernel("output")
+        hidden = self.activation(ops.matmul(inputs, w_1) + self.intermediate_bias)  # φ(x W_1 + b_1)
+        return ops.matmul(hidden, w_2) + self.output_bias  # φ(x W_1 + b_1) W_2 + b_2
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -8,12 +8,13 @@ from keras import ops
 from keraseq.layers import validation
 from keraseq.layers.attention import kv_cache
 from keraseq.layers.attention.initializers import fresh
+from keraseq.layers.attention.lora import LoRAKernels
 from keraseq.layers.attention.masks import causal_mask, check_broadcastable, combine_masks
 from keraseq.layers.attention.scaled_dot_product import scaled_dot_product_attention
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
-class MultiHeadAttention(keras.layers.Layer):
+class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
     r"""Multi-head attention (Vaswani et al., 2017), same weights as `keras.layers.MultiHeadAttention`.
 
     $$
@@ -32,6 +33,12 @@ class MultiHeadAttention(keras.layers.Layer):
     `(key_dim_in, heads, key_dim)`, `key_bias`, `value_kernel` `(value_dim_in, heads, value_dim)`,
     `value_bias`, `output_kernel` `(heads, value_dim, output_dim)`, `output_bias` `(output_dim,)`
     (no biases with `use_bias=False`).
+
+    LoRA: `enable_lora(rank, lora_alpha=None)` freezes the four kernels and adds trainable adapters
+    `query_lora_kernel_a` `(query_dim, heads, rank)`, `query_lora_kernel_b` `(rank, key_dim)`, ...,
+    `output_lora_kernel_a` `(heads, value_dim, rank)`, `output_lora_kernel_b` `(rank, output_dim)`:
+    those of `keras.layers.EinsumDense.enable_lora` on each projection of
+    `keras.layers.MultiHeadAttention` (see `keraseq.layers.attention.lora`).
 
     Masks: the Keras masks of `query` (padding queries), `value` and `key` (padding keys), the
     explicit `attention_mask` `(B, T, S)` and the causal mask are combined by logical AND. A query
@@ -64,6 +71,8 @@ class MultiHeadAttention(keras.layers.Layer):
         kernel_constraint, bias_constraint: Optional constraints.
         seed: Seed of the dropout.
         fused: Whether to use `keras.ops.dot_product_attention` when the weights are not needed.
+        lora_rank, lora_alpha: If `lora_rank` is set, LoRA is enabled when the layer is built
+            ($\alpha$ = `lora_alpha`, `lora_rank` if `None`), as in `keras.layers.EinsumDense`.
 
     Call arguments:
         query: $X_q$, shape `(B, T, query_dim)`.
@@ -107,9 +116,11 @@ class MultiHeadAttention(keras.layers.Layer):
         bias_constraint=None,
         seed=None,
         fused=True,
+        lora_rank=None,
+        lora_alpha=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(lora_rank=lora_rank, lora_alpha=lora_alpha, **kwargs)
         self.num_heads = validation.positive_int("num_heads", num_heads)
         self.key_dim = validation.positive_int("key_dim", key_dim)
         if value_dim is not None:
@@ -139,6 +150,8 @@ class MultiHeadAttention(keras.layers.Layer):
         self.supports_masking = True
 
     # --- weights -------------------------------------------------------------------------------
+    lora_kernels = ("query", "key", "value", "output")
+
     def _projection(self, name, kernel_shape, bias_shape):
         kernel = self.add_weight(
             shape=kernel_shape,
@@ -180,6 +193,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.output_kernel, self.output_bias = self._projection(
             "output", (heads, self.value_dim, output_dim), (output_dim,)
         )
+        self.build_lora()
 
     # --- the equations -------------------------------------------------------------------------
     @staticmethod
@@ -187,6 +201,10 @@ class MultiHeadAttention(keras.layers.Layer):
         """$X W + b$ for every head at once: `(B, T, features)` to `(B, T, heads, dim)`."""
         y = ops.einsum("btf,fhd->bthd", x, kernel)  # X W_h for all h, (B, T, heads, dim)
         return y if bias is None else y + bias
+
+    def projection(self, name, x):
+        """`project` with the kernel `name_kernel` (LoRA merged in, if enabled) and its bias."""
+        return self.project(x, self.effective_kernel(name), getattr(self, f"{name}_bias"))
 
     def attend(
         self,
@@ -206,15 +224,15 @@ class MultiHeadAttention(keras.layers.Layer):
         returns as `call`.
         """
         key = value if key is None else key
-        q = self.project(query, self.query_kernel, self.query_bias)  # (B, T, heads, key_dim)
+        q = self.projection("query", query)  # (B, T, heads, key_dim)
         start_index = 0
         if cache is None:
             if cache_update_index is not None:
                 raise ValueError(
                     "`cache_update_index` is only meaningful with a `cache`, got `cache=None`."
                 )
-            k = self.project(key, self.key_kernel, self.key_bias)  # (B, S, heads, key_dim)
-            v = self.project(value, self.value_kernel, self.value_bias)  # (B, S, heads, value_dim)
+            k = self.projection("key", key)  # (B, S, heads, key_dim)
+            v = self.projection("value", value)  # (B, S, heads, value_dim)
         else:
             if self.value_dim != self.key_dim:
                 raise ValueError(
@@ -229,8 +247,8 @@ class MultiHeadAttention(keras.layers.Layer):
                 k, v, cache = kv_cache.write_kv_cache(
                     cache,
                     cache_update_index,
-                    self.project(key, self.key_kernel, self.key_bias),
-                    self.project(value, self.value_kernel, self.value_bias),
+                    self.projection("key", key),
+                    self.projection("value", value),
                 )
                 start_index = cache_update_index
 
@@ -261,7 +279,7 @@ class MultiHeadAttention(keras.layers.Layer):
             )
             heads = ops.transpose(heads, (0, 2, 1, 3))  # (B, T, heads, value_dim)
         outputs = ops.einsum(
-            "bthd,hdo->bto", heads, self.output_kernel
+            "bthd,hdo->bto", heads, self.effective_kernel("output")
         )  # Σ_h head_h W^O_h, (B, T, out)
         if self.output_bias is not None:
             outputs = outputs + self.output_bias  # Y = [head_1..head_H] W^O + b^O
