@@ -23,7 +23,7 @@ Profilers slow small kernels down, so the shares, not the absolute times, are th
 
 Usage:
 
-    python benchmarks/profile_step.py                   # jax, tensorflow, torch; transformer and lstm
+    python benchmarks/profile_step.py           # jax, tensorflow, torch; transformer and lstm
     python benchmarks/profile_step.py --backends torch --steps 5
 
 Writes `benchmarks/results/profile.md` and `.json`.
@@ -88,7 +88,7 @@ def categorize(scope, op):
     return "other compute"
 
 
-# --- the model, its data and the scopes that mark attention and the optimizer ----------------------
+# --- the model, its data and the scopes that mark attention and the optimizer ---------------------
 def setup(model_kind, steps):
     import keras
 
@@ -150,7 +150,7 @@ def _torch_range(name):
     return torch.profiler.record_function(name)
 
 
-# --- torch: torch.profiler's events ------------------------------------------------------------------
+# --- torch: torch.profiler's events ---------------------------------------------------------------
 def torch_shares(run, steps):
     import torch
 
@@ -183,7 +183,7 @@ def _torch_op(name):
     return name
 
 
-# --- TensorFlow and JAX: the XPlane file ---------------------------------------------------------------
+# --- TensorFlow and JAX: the XPlane file ----------------------------------------------------------
 def xplane_shares(run, steps, backend):
     directory = tempfile.mkdtemp(prefix=f"keraseq-profile-{backend}-")
     if backend == "jax":
@@ -237,7 +237,9 @@ def xplane_shares(run, steps, backend):
     in_kernels = sum(kernels.values())
     scale = graph_seconds / busy if busy else 0.0
     kernels = {k: v * scale for k, v in kernels.items()}
-    return _shares(kernels, wall, data, graph_seconds=graph_seconds, kernel_total=in_kernels * scale)
+    return _shares(
+        kernels, wall, data, graph_seconds=graph_seconds, kernel_total=in_kernels * scale
+    )
 
 
 def _close(span, kernels):
@@ -307,7 +309,7 @@ def _shares(kernels, wall, data, graph_seconds, kernel_total=None):
     }
 
 
-# --- one backend, in this process -------------------------------------------------------------------
+# --- one backend, in this process -----------------------------------------------------------------
 def measure(backend, args):
     import keras
 

@@ -1,4 +1,4 @@
-"""The plain-PyTorch twins of `keraseq.models.MiniGPT` and `RecurrentLM("lstm")`, same recipe and batches.
+"""Plain-PyTorch twins of `keraseq.models.MiniGPT` and `RecurrentLM("lstm")`: same recipe, batches.
 
 Same architecture (token + position embeddings, pre-norm blocks with biased Q/K/V/output projections
 and a GELU MLP, final LayerNorm, head tied to the token embedding, N(0, 0.02) initialization), same
