@@ -156,7 +156,10 @@ def steps_per_execution(config, most=16):
     """How many steps Keras runs per call of its train function: the largest divisor of the
     evaluation interval up to `most`, so that each interval ends on a whole call (where the
     checkpoint is written). Fewer calls mean fewer Python round trips and callbacks per step; the
-    batches and updates are the same, so a resumed run still equals a straight one."""
+    batches and updates are the same, so a resumed run still equals a straight one. Keras's torch
+    trainer runs one step per call (it refuses more), so there it is 1."""
+    if keras.backend.backend() == "torch":
+        return 1
     return max(d for d in range(1, most + 1) if config.eval_interval % d == 0)
 
 
