@@ -20,9 +20,7 @@ Usage:
 Writes `benchmarks/results/generate.md` and `.json`.
 """
 
-import datetime
 import os
-import platform
 
 import harness
 
@@ -87,7 +85,6 @@ def contenders(length):
 
 
 def measure(backend, args):
-    import keras
 
     threads = harness.threads_report(args.threads)
     tokens_per_second = {}
@@ -97,22 +94,14 @@ def measure(backend, args):
             name: length / (ms / 1000) for name, ms in harness.medians(times).items()
         }
         tokens_per_second[length]["load_after"] = round(os.getloadavg()[0], 2)
-    return {
-        "backend": backend,
-        "keras": keras.__version__,
-        "jit_compile": "auto",
-        "threads": threads,
-        "tokens_per_second": tokens_per_second,
-    }
+    return harness.backend_result(backend, threads, tokens_per_second=tokens_per_second)
 
 
 def markdown(results, args):
     lines = [
         f"Generation tokens/s, MiniGPT 0.8M (4 x 128, context 64), one sequence, prompt "
         f"{PROMPT!r}, temperature 0.8, top-k 20; median of {args.steps} interleaved rounds after "
-        f"{args.warmup} warm-up rounds. {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} "
-        "UTC.",
+        f"{args.warmup} warm-up rounds. {harness.machine_line()}",
         "",
         "| backend | new tokens | keraseq generate | eager step (before) | nanoGPT generate | "
         "keraseq / nanoGPT | keraseq / eager step | load after |",

@@ -5,8 +5,10 @@ and `markdown(results, args) -> str`, and calls `main(__file__, parse_args(...),
 """
 
 import argparse
+import datetime
 import json
 import os
+import platform
 import random
 import statistics
 import subprocess
@@ -56,6 +58,26 @@ def threads_report(threads):
     report["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "")
     report["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS", "")
     return report
+
+
+def machine_line():
+    """Where and when a table was measured: `x86_64, 2 CPUs, 2026-11-28 07:50 UTC.`"""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} CPUs, {now:%Y-%m-%d %H:%M} UTC."
+
+
+def backend_result(backend, threads, **measured):
+    """A child's JSON result: its backend, Keras version and thread report, then `measured`."""
+    import keras
+
+    return {
+        "backend": backend,
+        "keras": keras.__version__,
+        "jit_compile": "auto",
+        "threads": threads,
+        **measured,
+    }
 
 
 def interleaved_times(calls, rounds, warmup):

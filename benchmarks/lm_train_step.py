@@ -20,9 +20,7 @@ Usage:
 Writes `benchmarks/results/lm_train_step.md` and `.json`.
 """
 
-import datetime
 import os
-import platform
 
 import harness
 
@@ -86,7 +84,6 @@ def twin_contender(config, chunk):
 
 
 def measure(backend, args):
-    import keras
 
     from keraseq.training import TrainConfig
     from keraseq.training.loop import steps_per_execution
@@ -108,21 +105,14 @@ def measure(backend, args):
             k: tokens / (ms / 1000) for k, ms in harness.medians(times).items()
         }  # tokens/s
         results[name]["load_after"] = round(os.getloadavg()[0], 2)
-    return {
-        "backend": backend,
-        "keras": keras.__version__,
-        "jit_compile": "auto",
-        "threads": threads,
-        "tokens_per_second": results,
-    }
+    return harness.backend_result(backend, threads, tokens_per_second=results)
 
 
 def markdown(results, args):
     lines = [
         f"Training tokens/s (nanoGPT's CPU recipe: batch 12, context 64), median of {args.steps} "
         f"interleaved rounds of {CHUNK} steps after {args.warmup} warm-up rounds; the twins "
-        f"in the same process. {platform.processor() or platform.machine()}, {os.cpu_count()} "
-        f"CPUs, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        f"in the same process. {harness.machine_line()}",
         "",
         "| backend | model | keraseq tokens/s | PyTorch twin tokens/s | keraseq / twin | "
         "1 step per execution / keraseq train's | load after |",

@@ -30,10 +30,8 @@ Writes `benchmarks/results/profile.md` and `.json`.
 """
 
 import contextlib
-import datetime
 import glob
 import os
-import platform
 import tempfile
 import time
 
@@ -311,7 +309,6 @@ def _shares(kernels, wall, data, graph_seconds, kernel_total=None):
 
 # --- one backend, in this process -----------------------------------------------------------------
 def measure(backend, args):
-    import keras
 
     threads = harness.threads_report(args.threads)
     results = {}
@@ -322,21 +319,14 @@ def measure(backend, args):
         else:
             results[model_kind] = xplane_shares(run, args.steps, backend)
         results[model_kind]["load_after"] = round(os.getloadavg()[0], 2)
-    return {
-        "backend": backend,
-        "keras": keras.__version__,
-        "jit_compile": "auto",
-        "threads": threads,
-        "profiles": results,
-    }
+    return harness.backend_result(backend, threads, profiles=results)
 
 
 def markdown(results, args):
     lines = [
         f"Share of one `keraseq train` step (`fit`, nanoGPT's CPU recipe: batch 12, context 64) "
         f"per category, under each backend's profiler, {args.steps} profiled steps after 3 "
-        f"compiling ones. {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. The machine was "
+        f"compiling ones. {harness.machine_line()} The machine was "
         "shared (load below): the profiler's ms/step are slower than the benchmarks', the shares "
         "are what to read.",
         "",
