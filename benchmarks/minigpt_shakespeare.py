@@ -2,7 +2,8 @@
 
 The recipe (`keraseq train`'s defaults): 4 layers, 4 heads, width 128, context 64, batch 12,
 dropout 0, AdamW at 1e-3 (beta2 0.99, weight decay 0.1 on matrices), 100 warm-up steps, cosine decay
-to 1e-4 at step 2000, gradient clipping at 1. The LSTM language model (2 layers of 256) gets the same
+to 1e-4 at step 2000, gradient clipping at 1. The LSTM language model (2 layers of 256) gets the
+same
 budget and batches, with its own learning rate (`MODEL_FLAGS`). Every Keras run is `keraseq train`
 itself, in its own process per backend; the twins are `torch_minigpt.py`, the same MiniGPT and LSTM
 LM (`torch.nn.LSTM`) in plain PyTorch on the same batches.

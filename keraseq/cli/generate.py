@@ -2,6 +2,9 @@
 
 import sys
 
+from keraseq.checkpoint import load_checkpoint
+from keraseq.generation import check_sampling, generate
+
 
 def add_parser(sub):
     parser = sub.add_parser("generate", help="continue a prompt with a model from `keraseq train`")
@@ -16,9 +19,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from keraseq.checkpoint import load_checkpoint
-    from keraseq.generation import check_sampling, generate
-
     check_sampling(args.max_new_tokens, args.temperature, args.top_k, args.top_p)
     model, tokenizer = load_checkpoint(args.checkpoint)
     tokenizer.tokenize(args.prompt)  # unknown characters: fail before printing anything

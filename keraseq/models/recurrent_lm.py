@@ -5,14 +5,19 @@ import numpy as np
 
 from keraseq.layers import validation
 from keraseq.models import kinds
+<<<<<<< HEAD
 from keraseq.models.compiled import compiled_call
+=======
+from keraseq.models.minigpt import check_prompt
+>>>>>>> main
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
 class RecurrentLM(keras.Model):
     """Predicts the next token from a recurrent state: the pre-Transformer language model.
 
-    `call` reads a whole window `(B, T)` at once (for training); `call_with_state` advances one token
+    `call` reads a whole window `(B, T)` at once (for training); `call_with_state` advances one
+    token
     and returns the new states, so generating costs the same work per token however long the text
     already is (a Transformer's attention grows with the context instead).
 
@@ -87,11 +92,16 @@ class RecurrentLM(keras.Model):
         """Reads a prompt `(B, P)` one token at a time from zero states.
 
         Returns:
-            `(logits, states)`: the next token's logits `(B, vocab)` and the states after the prompt.
+            `(logits, states)`: the next token's logits `(B, vocab)` and the states after the
+            prompt.
         """
         token_ids = np.asarray(token_ids, dtype="int32")
+<<<<<<< HEAD
         if not self.built:  # before the compiled step, which creates no variables
             self.build((None, 1))
+=======
+        check_prompt(token_ids)
+>>>>>>> main
         states = self.initial_state(len(token_ids))
         for t in range(token_ids.shape[1]):
             logits, states = self.generate_step(token_ids[:, t], states)

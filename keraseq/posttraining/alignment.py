@@ -1,0 +1,114 @@
+"""Measuring alignment on held-out prompts: gold score, task accuracy, learned reward, KL, win rate.
+
+Greedy answers are graded, as in `keraseq eval`; the KL to the fine-tuned model is measured on
+answers sampled at temperature 1, because $\\mathrm{KL}(\\pi \\| \\pi_{\\text{ref}})$ is an
+expectation over the policy's own samples.
+"""
+
+import numpy as np
+
+from keraseq.posttraining import chat, preferences
+from keraseq.posttraining.reward import score
+from keraseq.posttraining.rlhf import sequence_kl
+from keraseq.posttraining.rollout import sample_answers
+
+
+def answers(model, tokenizer, prompts, samples_per_prompt=1, temperature=0.0, seed=0):
+    """A `Rollout` of the model's answers to `Prompt`s (greedy by default)."""
+    return sample_answers(
+        model,
+        tokenizer,
+        [p.text for p in prompts],
+        samples_per_prompt,
+        preferences.max_answer_tokens(model, prompts),
+        chat.END,
+        temperature,
+        np.random.default_rng(seed),
+    )
+
+
+def accuracy(prompts, rollout):
+    """Per row: 1 where the task's checker gives full credit."""
+    return np.array(
+        [p.task.score(a, p.example.answer) == 1 for p, a in zip(prompts, rollout.answers)], float
+    )
+
+
+def kl_to(model, reference, tokenizer, prompts, seed=0):
+    """Mean exact sequence KL of `model`'s temperature-1 answers to `reference`."""
+    rollout = answers(model, tokenizer, prompts, temperature=1.0, seed=seed)
+    return float(
+        sequence_kl(
+            model.predict_on_batch(rollout.tokens),
+            reference.predict_on_batch(rollout.tokens),
+            rollout.answer_mask,
+        ).mean()
+    )
+
+
+def measure(model, reference, tokenizer, prompts, judge, reward_model=None, seed=0):
+    """The alignment columns of one model against the fine-tuned `reference`.
+
+    Returns:
+        A dict: `gold` (mean gold score), `accuracy` (mean task accuracy), `task_accuracy` (per
+        task), `reward` (mean learned reward, if a reward model is given), `kl` (to the
+        reference), `win_rate` (gold wins against the reference's answer to the same prompt, ties
+        counting half).
+    """
+    mine = answers(model, tokenizer, prompts)
+    theirs = answers(reference, tokenizer, prompts)
+    gold = preferences.grade_rollout(judge, prompts, mine, 1)
+    reference_gold = preferences.grade_rollout(judge, prompts, theirs, 1)
+    correct = accuracy(prompts, mine)
+    names = [p.task.name for p in prompts]
+    result = {
+        "gold": float(gold.mean()),
+        "accuracy": float(correct.mean()),
+        "task_accuracy": {
+            n: float(correct[[m == n for m in names]].mean()) for n in dict.fromkeys(names)
+        },
+        "kl": kl_to(model, reference, tokenizer, prompts, seed),
+        "win_rate": float(np.mean(gold > reference_gold) + 0.5 * np.mean(gold == reference_gold)),
+    }
+    if reward_model is not None:
+        result["reward"] = float(score(reward_model, mine.tokens, mine.lengths).mean())
+    return result
+
+
+def best_of_n(model, tokenizer, reward_model, prompts, judge, ns, seed=0):
+    """Best-of-n: `max(ns)` samples per prompt; for each n, the reward model's favourite of the
+    first n. Returns `{n: (mean gold score, mean accuracy)}`."""
+    k = max(ns)
+    rollout = answers(model, tokenizer, prompts, k, temperature=1.0, seed=seed)
+    rewards = score(reward_model, rollout.tokens, rollout.lengths).reshape(-1, k)
+    gold = preferences.grade_rollout(judge, prompts, rollout, k).reshape(-1, k)
+    repeated = [p for p in prompts for _ in range(k)]
+    correct = accuracy(repeated, rollout).reshape(-1, k)
+    result = {}
+    for n in ns:
+        pick = rewards[:, :n].argmax(1)
+        rows = np.arange(len(prompts))
+        result[n] = (float(gold[rows, pick].mean()), float(correct[rows, pick].mean()))
+    return result
+
+
+def best_of_n_kl(n):
+    """The KL of best-of-n to the sampler, $\\log n - (n-1)/n$ (Stiennon et al. 2020)."""
+    return float(np.log(n) - (n - 1) / n)
+
+
+def add_alignment(results, directories, reference_dir, reward_dir, tasks, count):
+    """Adds `"alignment"` (`measure` against the fine-tuned model) to each `keraseq eval` result."""
+    from keraseq.posttraining import runs
+    from keraseq.posttraining.judge import GoldJudge
+    from keraseq.posttraining.tasks import get_tasks
+
+    reference, tokenizer = runs.load_policy(reference_dir)
+    reward_model = None if reward_dir is None else runs.load_reward_model(reward_dir, tokenizer)
+    prompts = preferences.task_prompts(get_tasks(tasks), "test", count)
+    for result, directory in zip(results, directories):
+        model, other = runs.load_policy(directory)
+        runs.check_same_tokenizer(tokenizer, other, directory)
+        result["alignment"] = measure(
+            model, reference, tokenizer, prompts, GoldJudge(), reward_model
+        )
