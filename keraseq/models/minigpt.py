@@ -221,15 +221,11 @@ class MiniGPT(LoRA, keras.Model):
             `(logits, state)`: the next token's logits `(B, vocab)` and the decoding state.
         """
         token_ids = np.asarray(token_ids, dtype="int32")[:, -self.sequence_length :]  # (B, ≤ T)
-<<<<<<< HEAD
-        if not self.built:
+        check_prompt(token_ids)
+        if not self.built:  # before the compiled step, which creates no variables
             self.build(token_ids.shape)
         cache = self.empty_cache(len(token_ids))
         logits, cache = compiled_call(self, "call_with_cache", token_ids, cache, np.int32(0))
-=======
-        check_prompt(token_ids)
-        logits, cache = self.call_with_cache(token_ids, self.empty_cache(len(token_ids)), 0)
->>>>>>> main
         return logits[:, -1], (token_ids, cache)  # (B, vocab)
 
     def generate_step(self, token_ids, state):

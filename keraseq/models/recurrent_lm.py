@@ -5,11 +5,8 @@ import numpy as np
 
 from keraseq.layers import validation
 from keraseq.models import kinds
-<<<<<<< HEAD
 from keraseq.models.compiled import compiled_call
-=======
 from keraseq.models.minigpt import check_prompt
->>>>>>> main
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
@@ -96,12 +93,9 @@ class RecurrentLM(keras.Model):
             prompt.
         """
         token_ids = np.asarray(token_ids, dtype="int32")
-<<<<<<< HEAD
+        check_prompt(token_ids)
         if not self.built:  # before the compiled step, which creates no variables
             self.build((None, 1))
-=======
-        check_prompt(token_ids)
->>>>>>> main
         states = self.initial_state(len(token_ids))
         for t in range(token_ids.shape[1]):
             logits, states = self.generate_step(token_ids[:, t], states)
