@@ -9,6 +9,7 @@
 | `speed` | `speed` | attention trains in parallel: step time, time to a target loss |
 | `range` | `long_range` | accuracy against the cue distance at a fixed length |
 | `scaling` | `scaling` | validation loss against parameters, LSTM LM vs MiniGPT |
+| `finetuning` | `finetuning` | fine-tuning teaches capabilities: base vs SFT on held-out tasks |
 
 Adding a claim is one module here plus one entry in `CLAIMS`. The module's docstring starts with
 "Claim N: ..." (the tour prints that line) and it defines:
@@ -27,6 +28,7 @@ Shared code (encoders, the recall task, language-model runs, figures) is in
 
 from keraseq.experiments.claims import (
     exploding,
+    finetuning,
     highway,
     long_range,
     memory,
@@ -43,6 +45,7 @@ CLAIMS = {
     "speed": speed,
     "range": long_range,
     "scaling": scaling,
+    "finetuning": finetuning,
 }
 
 __all__ = ["CLAIMS"]
