@@ -16,11 +16,11 @@ def add_parser(sub):
 
 
 def run(args):
-    from keraseq.checkpoint import load_checkpoint
     from keraseq.generation import check_sampling, generate
+    from keraseq.posttraining.finetune import load_language_model
 
     check_sampling(args.max_new_tokens, args.temperature, args.top_k, args.top_p)
-    model, tokenizer = load_checkpoint(args.checkpoint)
+    model, tokenizer = load_language_model(args.checkpoint)  # not a reward model
     tokenizer.tokenize(args.prompt)  # unknown characters: fail before printing anything
 
     def show(piece):
