@@ -35,7 +35,8 @@ import harness
 BATCH, TOKENS, WIDTH, HEADS, INTERMEDIATE = 8, 256, 384, 6, 1536
 
 
-# --- 1. training steps: each returns a zero-argument function doing one step -------------------------
+# --- 1. training steps: each returns a zero-argument function doing one step
+# -------------------------
 def keras_step(attend):
     """A model `attend(x) -> (B, T, WIDTH)` trained on MSE with SGD, one `train_on_batch` a step."""
     import keras
@@ -137,7 +138,8 @@ def training_contenders(backend):
     return {name: make() for name, make in found.items()}
 
 
-# --- 2. generation: one new token with the cache against recomputing the context --------------------
+# --- 2. generation: one new token with the cache against recomputing the context
+# --------------------
 def compile_function(backend, fn):
     if backend == "jax":
         import jax
@@ -171,7 +173,8 @@ def generation_contenders(backend):
     }
 
 
-# --- one backend, in this process -------------------------------------------------------------------
+# --- one backend, in this process
+# -------------------------------------------------------------------
 def measure(backend, args):
     import keras
 
@@ -195,12 +198,16 @@ def measure(backend, args):
 # --- the tables -----------------------------------------------------------------------------------
 def markdown(results, args):
     lines = [
-        f"Training step (forward, backward, SGD; MSE), batch {BATCH}, {TOKENS} tokens, width {WIDTH}, "
+        f"Training step (forward, backward, SGD; MSE), batch {BATCH}, {TOKENS} tokens, width "
+        f"{WIDTH}, "
         f"{HEADS} heads, causal; block: pre-norm, FFN {INTERMEDIATE}. Median ms over {args.steps} "
-        f"interleaved rounds after {args.warmup} warm-up rounds. {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        f"interleaved rounds after {args.warmup} warm-up rounds. "
+        f"{platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} "
+        "UTC.",
         "",
-        "| backend | layer | keraseq ms | built-in ms | keraseq / built-in | plain torch ms | keraseq / plain torch |",
+        "| backend | layer | keraseq ms | built-in ms | keraseq / built-in | plain torch ms | "
+        "keraseq / plain torch |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     pairs = [
@@ -214,12 +221,14 @@ def markdown(results, args):
             ours = ms[f"keraseq {layer}"]
             reference = torch_ms.get(plain)
             lines.append(
-                f"| {result['backend']} | {layer} | {ours:.1f} | {ms[builtin]:.1f} | {harness.ratio(ours, ms[builtin])} | "
+                f"| {result['backend']} | {layer} | {ours:.1f} | {ms[builtin]:.1f} | "
+                f"{harness.ratio(ours, ms[builtin])} | "
                 f"{f'{reference:.1f}' if reference else '–'} | {harness.ratio(ours, reference)} |"
             )
     lines += [
         "",
-        f"Generation, one sequence, context {TOKENS}: ms per new token through one `TransformerBlock`.",
+        f"Generation, one sequence, context {TOKENS}: ms per new token through one "
+        "`TransformerBlock`.",
         "",
         "| backend | with KV cache ms | recompute context ms | speed-up |",
         "| --- | ---: | ---: | ---: |",

@@ -1,12 +1,15 @@
 """What the benchmark scripts share: one process per backend, thread report, interleaved timing.
 
 A script defines `measure(backend, args) -> dict` (run in a child process with `KERAS_BACKEND` set)
-and `markdown(results, args) -> str`, and calls `main(__file__, parse_args(...), measure, markdown)`.
+and `markdown(results, args) -> str`, and calls `main(__file__, parse_args(...), measure,
+markdown)`.
 """
 
 import argparse
+import datetime
 import json
 import os
+import platform
 import random
 import statistics
 import subprocess
@@ -37,25 +40,35 @@ def parse_args(description, name, argv=None, steps=15, warmup=3):
 
 
 def threads_report(threads):
-    """Sets (if asked) and reports the thread settings of the libraries this process loaded."""
-    report = {"cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2)}
-    if "torch" in sys.modules:  # loaded by the torch backend (and so measured in this process)
-        import torch
+    """Sets the intra-op threads of torch/TF if asked (a benchmark's choice, never keraseq's), then
+    reports the thread settings in force (`keraseq.machine`) and the load."""
+    from keraseq import machine  # in the child only: the parent never loads Keras or a backend
 
-        if threads:
-            torch.set_num_threads(threads)
-        report["torch_num_threads"] = torch.get_num_threads()
-        report["torch_num_interop_threads"] = torch.get_num_interop_threads()
-    if "tensorflow" in sys.modules:
-        import tensorflow as tf
+    if threads and "torch" in sys.modules:  # loaded by the torch backend (measured in this process)
+        sys.modules["torch"].set_num_threads(threads)
+    if threads and "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].config.threading.set_intra_op_parallelism_threads(threads)
+    return {**machine.thread_settings(), "load_average_1min": round(os.getloadavg()[0], 2)}
 
-        if threads:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-        report["tf_intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
-        report["tf_inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
-    report["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "")
-    report["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS", "")
-    return report
+
+def machine_line():
+    """Where and when a table was measured: `x86_64, 2 CPUs, 2026-11-28 07:50 UTC.`"""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} CPUs, {now:%Y-%m-%d %H:%M} UTC."
+
+
+def backend_result(backend, threads, **measured):
+    """A child's JSON result: its backend, Keras version and thread report, then `measured`."""
+    import keras
+
+    return {
+        "backend": backend,
+        "keras": keras.__version__,
+        "jit_compile": "auto",
+        "threads": threads,
+        **measured,
+    }
 
 
 def interleaved_times(calls, rounds, warmup):
@@ -109,14 +122,15 @@ def threads_lines(results):
     for result in results:
         settings = ", ".join(f"{k}={v}" for k, v in result["threads"].items() if v != "")
         lines.append(
-            f"- {result['backend']} (keras {result['keras']}, jit_compile={result['jit_compile']}): "
+            f"- {result['backend']} (keras {result['keras']}, "
+            f"jit_compile={result['jit_compile']}): "
             f"{settings}"
         )
     return lines
 
 
 def main(script, args, measure, markdown):
-    """In a child: measure one backend and print JSON. Else: one child per backend, then the table."""
+    """In a child: measure one backend, print JSON. Else: one child per backend, then the table."""
     if args.child:
         print(json.dumps(measure(args.backends[0], args)))
         return

@@ -4,12 +4,14 @@ One step = forward, backward and Adam update of a model `recurrent layer (16 -> 
 with a mean squared error, on a batch of 64 sequences of 100 steps. The Keras models (keraseq and
 built-in, identical apart from the recurrent layer) are compiled the same way, with Keras's default
 `jit_compile="auto"` (on CPU: XLA on JAX, a `tf.function` graph without XLA on TensorFlow, eager on
-torch; the table records what it resolved to), and stepped with `train_on_batch`. The PyTorch references (torch backend run only, in the same process) are
+torch; the table records what it resolved to), and stepped with `train_on_batch`. The PyTorch
+references (torch backend run only, in the same process) are
 `torch.nn.LSTM`/`torch.nn.GRU` + `torch.nn.Linear`, and the LSTM equations written as a plain torch
 loop with the input projection hoisted out of the loop and one fused gate matrix product.
 
 The contenders are timed in interleaved rounds (one step of each per round, in a shuffled order) so
-that a noisy machine slows them alike; the table reports the median over the rounds, after warm-up steps.
+that a noisy machine slows them alike; the table reports the median over the rounds, after warm-up
+steps.
 
 Usage:
 
@@ -30,7 +32,8 @@ from harness import ratio, threads_report  # noqa: F401  (also used by benchmark
 BATCH, TIME, FEATURES, UNITS = 64, 100, 16, 128
 
 
-# --- contenders: each returns a zero-argument function doing one training step ---------------------
+# --- contenders: each returns a zero-argument function doing one training step
+# ---------------------
 def keras_step(layer_class):
     import keras
     import numpy as np
@@ -85,7 +88,7 @@ def torch_builtin(module_class):
 
 
 def torch_hoisted_lstm():
-    """The LSTM equations in plain torch: x W_x + b for all steps at once, one gate matmul a step."""
+    """The LSTM in plain torch: x W_x + b for all steps at once, one gate matmul a step."""
     import torch
 
     class HoistedLSTM(torch.nn.Module):
@@ -127,7 +130,8 @@ def contenders(backend):
     return {name: make() for name, make in found.items()}
 
 
-# --- one backend, in this process -------------------------------------------------------------------
+# --- one backend, in this process
+# -------------------------------------------------------------------
 def measure(backend, args):
     import keras
 
@@ -144,13 +148,15 @@ def measure(backend, args):
     }
 
 
-# --- the table -----------------------------------------------------------------------------------------
+# --- the table
+# -----------------------------------------------------------------------------------------
 def markdown(results, args):
     lines = [
         f"One training step (forward, backward, Adam), batch {BATCH}, {TIME} steps, "
         f"{FEATURES} → {UNITS} units + Dense(1), MSE. Median ms/step over {args.steps} interleaved "
         f"rounds after {args.warmup} warm-up rounds. {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        f"{os.cpu_count()} CPUs, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} "
+        "UTC.",
         "",
         "| backend | layer | keraseq ms | Keras built-in ms | keraseq / built-in "
         "| torch.nn ms (same run) | keraseq / torch.nn |",

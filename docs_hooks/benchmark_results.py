@@ -1,4 +1,4 @@
-"""mkdocs hook: the Benchmarks page shows every `benchmarks/results/*.md`, as the benchmarks wrote it.
+"""mkdocs hook: the Benchmarks page shows each `benchmarks/results/*.md` as the benchmarks wrote it.
 
 The page `tutorials/benchmarks.md` marks the spot with the line `<!-- benchmark-results -->`; the
 hook replaces it by each results file in name order, or by a note that none has been written yet.

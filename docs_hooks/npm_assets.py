@@ -1,4 +1,4 @@
-"""mkdocs hook: serve third-party browser files from the site itself, fetched from npm at build time.
+"""mkdocs hook: serve third-party browser files from the site itself, fetched from npm at build.
 
 The site must work offline, so the JavaScript it runs is copied into `site/assets/vendor/`:
 KaTeX (the math: script, auto-render extension, stylesheet and fonts) and iframe-worker (the shim
@@ -7,7 +7,8 @@ CDN). These files are never committed: the first build runs `npm pack <name>@<ve
 package below, checks the tarball against its pinned sha512 integrity, and unpacks the listed paths
 into `.cache/npm-assets/<name>-<version>/` (git-ignored); later builds reuse that folder.
 
-To change a version, update both its version and integrity: `npm view <name>@<version> dist.integrity`.
+To change a version, update both its version and integrity: `npm view <name>@<version>
+dist.integrity`.
 """
 
 import base64

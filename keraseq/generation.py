@@ -1,5 +1,7 @@
 """Text generation: sample one token at a time from a language model, streaming the text."""
 
+import math
+
 import keras
 import numpy as np
 
@@ -12,8 +14,10 @@ def check_sampling(max_new_tokens, temperature, top_k, top_p):
         or max_new_tokens < 1
     ):
         raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0 (0 is greedy), got {temperature}")
+    if not 0 <= temperature < math.inf:  # NaN too
+        raise ValueError(
+            f"temperature must be a finite number >= 0 (0 is greedy), got {temperature}"
+        )
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
         raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
     if top_p is not None and not 0 < top_p <= 1:
@@ -30,7 +34,8 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
     logits = np.asarray(logits, dtype="float64")
     if temperature == 0:
         return int(np.argmax(logits))
-    logits = logits / temperature
+    with np.errstate(over="ignore"):  # a tiny temperature: -inf for all but the likeliest, no NaN
+        logits = (logits - logits.max()) / temperature
     if top_k is not None and top_k < len(logits):
         kth = np.sort(logits)[-top_k]
         logits = np.where(logits < kth, -np.inf, logits)
@@ -50,6 +55,11 @@ def stream(
 ):
     """Like `generate`, but yields the text of each new token as soon as it is sampled."""
     check_sampling(max_new_tokens, temperature, top_k, top_p)
+    if not hasattr(model, "generate_start"):
+        raise ValueError(
+            f"a {type(model).__name__} cannot generate text: expected a language model such as "
+            "MiniGPT or RecurrentLM"
+        )
     if not prompt:
         raise ValueError("the prompt is empty: give the model at least one character to continue")
     prompt_ids = tokenizer.tokenize(prompt)[None, :]  # (1, P)

@@ -3,8 +3,10 @@
     python tests/run_backends.py                 # jax, tensorflow, torch
     python tests/run_backends.py --backends jax -- -k lstm    # extra arguments go to pytest
 
-`KERAS_BACKEND` is read when Keras is imported, so every backend needs a fresh interpreter. The exit
-status is non-zero if any backend has a failure or an error, or ran no test at all.
+First the style: `ruff check .` and `ruff format --check .` (config in pyproject.toml), so that
+it holds by itself. `KERAS_BACKEND` is read when Keras is imported, so every backend needs a fresh
+interpreter. The exit status is non-zero if ruff finds a problem, or if any backend has a failure or
+an error, or ran no test at all.
 """
 
 import argparse
@@ -29,6 +31,17 @@ def counts(report):
     return total
 
 
+def lint():
+    """Runs ruff's linter and formatter check on the repository; returns the failed commands."""
+    failed = []
+    for command in (["check", "."], ["format", "--check", "."]):
+        print(f"\n===== ruff {' '.join(command)} =====", flush=True)
+        code = subprocess.call([sys.executable, "-m", "ruff", *command], cwd=ROOT)
+        if code != 0:
+            failed.append(f"ruff {' '.join(command)} (exit {code})")
+    return failed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
@@ -37,7 +50,8 @@ def main():
 
     reports = ROOT / ".test-reports"
     reports.mkdir(exist_ok=True)
-    rows, ok = [], True
+    style = lint()
+    rows, ok = [], not style
     for backend in args.backends:
         report = reports / f"{backend}.xml"
         report.unlink(missing_ok=True)
@@ -66,7 +80,15 @@ def main():
         rows.append((backend, c, seconds, code))
         ok &= code == 0 and c["failures"] == 0 and c["errors"] == 0 and c["passed"] > 0
 
-    print("\n===== summary: one pytest process per backend =====")
+    print("\n===== summary: ruff, then one pytest process per backend =====")
+    print(
+        "ruff: "
+        + (
+            "FAILED: " + "; ".join(style) + ": run `ruff check --fix .` and `ruff format .`"
+            if style
+            else "check and format OK"
+        )
+    )
     total = {"passed": 0, "failed": 0, "skipped": 0}
     for backend, c, seconds, code in rows:
         if c is None:
@@ -81,7 +103,8 @@ def main():
             f"({seconds:.0f} s, pytest exit {code})"
         )
     print(
-        f"all backends: {total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped"
+        f"all backends: {total['passed']} passed, {total['failed']} failed, {total['skipped']} "
+        "skipped"
     )
     print("OK" if ok else "FAILED")
     return 0 if ok else 1

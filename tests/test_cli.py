@@ -19,7 +19,8 @@ def keraseq(*args, timeout=600):
 
 # TensorFlow's C++ runtime logs at import, before Python's logging exists; not keraseq's output.
 TF_START_UP = re.compile(
-    r"^(WARNING: All log messages before absl|[IWE]\d{4} \S+ +\d+ \S+\.cc:\d+\]|To enable the following)"
+    r"^(WARNING: All log messages before absl|[IWE]\d{4} \S+ +\d+ \S+\.cc:\d+\]|To enable the "
+    r"following)"
 )
 
 
@@ -31,6 +32,7 @@ def test_info_reports_backend_versions_devices_threads():
     result = keraseq("info")
     assert result.returncode == 0, result.stderr
     assert f"backend:  {BACKEND}" in result.stdout
+    assert f"from {ROOT / 'keraseq'}\n" in result.stdout  # the tests run the checkout
     assert "keras 3." in result.stdout
     assert "devices:  " in result.stdout and "cpu" in result.stdout.lower()
     assert "threads:  cpu_count=" in result.stdout

@@ -1,7 +1,8 @@
 """`value_and_grad`: one gradient call for JAX, TensorFlow and PyTorch.
 
 `keras.ops` has no gradient operation: each backend differentiates its own way (a function
-transformation in JAX, a tape in TensorFlow, a graph recorded on the tensors in PyTorch). This module
+transformation in JAX, a tape in TensorFlow, a graph recorded on the tensors in PyTorch). This
+module
 is keraseq's one deliberate exception to "keras.ops only": a small utility, not a layer, that
 dispatches on `keras.backend.backend()` to `jax.value_and_grad`, `tf.GradientTape` or
 `torch.autograd.grad`. The backend library is imported inside the function (with `importlib`), so

@@ -39,12 +39,12 @@ def answer(model, tokenizer, prompt, args):
 
 
 def run(args):
+    from keraseq.checkpoint import load_checkpoint
     from keraseq.generation import check_sampling
     from keraseq.posttraining import chat
-    from keraseq.posttraining.finetune import load_language_model
 
     check_sampling(args.max_new_tokens, args.temperature, args.top_k, None)
-    model, tokenizer = load_language_model(args.checkpoint)
+    model, tokenizer = load_checkpoint(args.checkpoint)
     if args.prompt is not None:
         answer(model, tokenizer, args.prompt, args)
         return 0

@@ -1,6 +1,10 @@
-"""`keraseq demo`: train keraseq's LSTM on a small memory task, then prove it equals Keras's LSTM."""
+"""`keraseq demo`: train keraseq's LSTM on a small memory task, then prove it equals Keras's."""
 
+import keras
 import numpy as np
+
+from keraseq.cli import UsageError
+from keraseq.layers import LSTM
 
 
 def add_parser(sub):
@@ -25,19 +29,12 @@ def first_sign_task(n, timesteps, rng):
 
 
 def lstm_classifier(lstm_layer, timesteps):
-    import keras
-
     return keras.Sequential(
         [keras.Input((timesteps, 1)), lstm_layer, keras.layers.Dense(1, activation="sigmoid")]
     )
 
 
 def run(args):
-    import keras
-
-    from keraseq.cli import UsageError
-    from keraseq.layers import LSTM
-
     if args.epochs <= 0 or args.timesteps <= 0:
         raise UsageError("--epochs and --timesteps must be positive integers")
     keras.utils.set_random_seed(args.seed)

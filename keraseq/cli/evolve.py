@@ -3,6 +3,12 @@
 import shlex
 import time
 
+import keras
+
+from keraseq.experiments import comparison_table, format_table, model_table, plan, run_plan
+from keraseq.experiments.claims import CLAIMS
+from keraseq.experiments.tour import prepare_out
+
 DEFAULT_OUT = "evolve-results"
 
 
@@ -23,7 +29,7 @@ def add_parser(sub):
     parser.add_argument(
         "--only",
         metavar="EXP[,EXP]",
-        help="run only these: vanishing,exploding,memory,highway,speed,range,scaling",
+        help=f"run only these: {','.join(CLAIMS)}",
     )
     parser.add_argument(
         "--out",
@@ -42,27 +48,14 @@ def add_parser(sub):
 
 
 def run(args):
-    import keras
-
-    from keraseq.experiments import comparison_table, format_table, model_table, run_tour, settings
-    from keraseq.experiments.tour import parse_only, prepare_out
-
-    only = None if args.only is None else parse_only(args.only)  # check everything before working
-    settings(args.full, args.width, args.steps)
-    prepare_out(args.out)
-    mode = "full" if args.full else "quick"
-    print(f"keraseq evolve ({mode}) on backend {keras.backend.backend()}, results in {args.out}/")
+    # Everything is checked before any work: the plan (claims, sizes) and the output folder.
+    only = None if args.only is None else args.only.split(",")
+    tour = plan(only, args.full, args.width, args.steps)
+    out = prepare_out(args.out)
+    print(f"keraseq evolve ({tour.mode}) on backend {keras.backend.backend()}, results in {out}/")
     start = time.perf_counter()
     command = shlex.join(["keraseq", *args.argv])  # recorded in results.json with the backend
-    results = run_tour(
-        only,
-        args.full,
-        args.width,
-        args.steps,
-        args.out,
-        verbose=0 if args.quiet else 1,
-        command=command,
-    )
+    results = run_plan(tour, out, verbose=0 if args.quiet else 1, command=command)
     print("\nModels (language models on python-docs; recall on the memory task):")
     print(format_table(*model_table(results)))
     print("\nRNN/LSTM against the Transformer, measured:")
@@ -70,7 +63,7 @@ def run(args):
     for line in results["experiments"].get("scaling", {}).get("findings", []):
         print(f"  {line}")
     print(
-        f"\n{time.perf_counter() - start:.0f} s; wrote {args.out}/results.json and "
+        f"\n{time.perf_counter() - start:.0f} s; wrote {out}/results.json and "
         f"{len(results['figures'])} figures"
     )
     return 0

@@ -2,6 +2,9 @@
 
 import sys
 
+from keraseq.checkpoint import load_checkpoint
+from keraseq.generation import check_sampling, generate
+
 
 def add_parser(sub):
     parser = sub.add_parser("generate", help="continue a prompt with a model from `keraseq train`")
@@ -16,11 +19,13 @@ def add_parser(sub):
 
 
 def run(args):
-    from keraseq.generation import check_sampling, generate
-    from keraseq.posttraining.finetune import load_language_model
-
     check_sampling(args.max_new_tokens, args.temperature, args.top_k, args.top_p)
-    model, tokenizer = load_language_model(args.checkpoint)  # not a reward model
+    model, tokenizer = load_checkpoint(args.checkpoint)
+    if not hasattr(model, "generate_start"):
+        raise ValueError(
+            f"{args.checkpoint} holds a {type(model).__name__}, not a language model: it scores "
+            "answers, it does not write them"
+        )
     tokenizer.tokenize(args.prompt)  # unknown characters: fail before printing anything
 
     def show(piece):

@@ -1,7 +1,8 @@
 r"""Weights to and from PyTorch's `torch.nn.RNN`, `torch.nn.LSTM` and `torch.nn.GRU` (and cells).
 
 PyTorch is a second, independent reference for keraseq's recurrent layers. This module never imports
-torch: it works on state dicts (`module.state_dict()`), whose values may be torch tensors or anything
+torch: it works on state dicts (`module.state_dict()`), whose values may be torch tensors or
+anything
 `np.asarray` accepts, and returns NumPy arrays.
 
 The maths of the mapping, for $H$ units, $D$ features and $G$ gates (1, 4 or 3):
@@ -53,7 +54,8 @@ def to_torch(layer):
     lstm = keraseq.layers.LSTM(32)
     lstm.build((None, 10, 8))
     module = torch.nn.LSTM(8, 32, batch_first=True)
-    module.load_state_dict({k: torch.from_numpy(v) for k, v in keraseq.convert.to_torch(lstm).items()})
+    weights = keraseq.convert.to_torch(lstm)
+    module.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
     ```
     """
     cell, suffix = _cell_and_suffix(layer)
@@ -180,7 +182,8 @@ def _kind(cell):
     if isinstance(cell, GRUCell):
         if not cell.reset_after:
             raise ValueError(
-                "torch.nn.GRU applies the reset gate after the recurrent matrix product: only a GRU "
+                "torch.nn.GRU applies the reset gate after the recurrent matrix product: only a "
+                "GRU "
                 "with reset_after=True (Keras's default) has a torch equivalent."
             )
         kind = _GRU
@@ -197,7 +200,7 @@ def _kind(cell):
 
 
 def _numpy(value):
-    """A NumPy array from a torch tensor (duck-typed, any device), a Keras variable or array-like."""
+    """A NumPy array from a torch tensor (duck-typed, any device), Keras variable or array-like."""
     if isinstance(value, keras.Variable):
         return keras.ops.convert_to_numpy(value)
     if hasattr(value, "detach"):

@@ -1,4 +1,4 @@
-"""Training data for a language model: random windows of the token stream, target = input shifted."""
+"""Training data for a language model: random windows of the token stream, target = input moved."""
 
 import keras
 import numpy as np

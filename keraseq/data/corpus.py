@@ -28,14 +28,24 @@ def shakespeare(cache_dir=None):
     Args:
         cache_dir: Where `keras.utils.get_file` caches it (default: `$KERAS_HOME`, `~/.keras`); the
             file is `CACHE_DIR/datasets/tinyshakespeare.txt` and is checked against its SHA-256.
+
+    Raises:
+        OSError: It is not cached and cannot be downloaded (no network).
     """
-    path = keras.utils.get_file(
-        SHAKESPEARE_FILE,
-        origin=SHAKESPEARE_URL,
-        file_hash=SHAKESPEARE_SHA256,
-        hash_algorithm="sha256",
-        cache_dir=cache_dir,
-    )
+    try:
+        path = keras.utils.get_file(
+            SHAKESPEARE_FILE,
+            origin=SHAKESPEARE_URL,
+            file_hash=SHAKESPEARE_SHA256,
+            hash_algorithm="sha256",
+            cache_dir=cache_dir,
+        )
+    except Exception as err:  # Keras raises a bare Exception for a failed fetch
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise OSError(
+            f"could not download Tiny Shakespeare ({reason}): connect to the network once, or "
+            "use --corpus python-docs (offline) or a text file"
+        ) from err
     return read_text_file(path)
 
 

@@ -74,8 +74,20 @@ class CharTokenizer:
             ) from None
 
     def detokenize(self, ids):
-        """The text of a sequence of ids (any int array-like of rank 1)."""
-        return "".join(self.vocabulary[int(i)] for i in np.asarray(ids).reshape(-1))
+        """The text of a sequence of ids (any int array-like of rank 1).
+
+        Raises:
+            ValueError: An id outside `[0, vocabulary_size)` (a negative one would otherwise
+                silently index from the end).
+        """
+        ids = np.asarray(ids).reshape(-1)
+        bad = [int(i) for i in ids if not 0 <= i < len(self.vocabulary)]
+        if bad:
+            raise ValueError(
+                f"token ids {bad[:5]} are outside the vocabulary: expected ids in "
+                f"[0, {self.vocabulary_size()})"
+            )
+        return "".join(self.vocabulary[int(i)] for i in ids)
 
     def get_config(self):
         return {"vocabulary": self.get_vocabulary()}

@@ -7,7 +7,7 @@
 * `backend_table`: the same measures side by side for several runs (one per backend).
 """
 
-from keraseq.experiments.scaling import top_slope
+from keraseq.experiments.claims.scaling import top_slope
 from keraseq.models.kinds import KINDS, RECURRENT_KINDS
 
 NONE = "—"

@@ -15,7 +15,7 @@ from keraseq.layers import GRU, LSTM, SimpleRNN
 class Kind:
     """One model kind.
 
-    Args:
+    Attributes:
         label: How tables and plots name it.
         language_model_label: How they name its language model.
         recurrent_layer: The keraseq recurrent layer class, or None (the Transformer).

@@ -11,8 +11,18 @@ from keras import ops
 from keraseq.layers import validation
 from keraseq.layers.attention import TransformerBlock
 from keraseq.layers.attention.lora import LoRA
+from keraseq.models.compiled import compiled_call
 
 INIT_STDDEV = 0.02  # GPT-2's initialization: N(0, 0.02) for every embedding and matrix
+
+
+def check_prompt(token_ids):
+    """Raises a clear `ValueError` unless `token_ids` is a `(batch, P)` prompt with P >= 1."""
+    if token_ids.ndim != 2 or 0 in token_ids.shape:
+        raise ValueError(
+            "generate_start needs a prompt of shape (batch, P) with at least one sequence of at "
+            f"least one token, got shape {token_ids.shape}."
+        )
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
@@ -144,7 +154,19 @@ class MiniGPT(LoRA, keras.Model):
             weight.trainable = id(weight) in adapters
 
     def embed(self, token_ids, start_index=0, training=None):
-        """Token plus position embeddings of tokens placed from `start_index`: `(B, T, hidden)`."""
+        """Token plus position embeddings of tokens placed from `start_index`: `(B, T, hidden)`.
+
+        Raises:
+            ValueError: The tokens do not fit in the `sequence_length` positions (when the length
+                and `start_index` are known; out of range, JAX would return NaN and torch fail).
+        """
+        validation.window(
+            "start_index",
+            start_index,
+            token_ids.shape[1],
+            self.sequence_length,
+            f"the model's context of sequence_length={self.sequence_length} positions",
+        )
         positions = ops.arange(ops.shape(token_ids)[1]) + start_index  # (T,)
         x = self.token_embedding(token_ids)  # (B, T, hidden)
         x = x + self.position_embedding(positions)  # (B, T, hidden) + (T, hidden)
@@ -199,7 +221,11 @@ class MiniGPT(LoRA, keras.Model):
             `(logits, state)`: the next token's logits `(B, vocab)` and the decoding state.
         """
         token_ids = np.asarray(token_ids, dtype="int32")[:, -self.sequence_length :]  # (B, ≤ T)
-        logits, cache = self.call_with_cache(token_ids, self.empty_cache(len(token_ids)), 0)
+        check_prompt(token_ids)
+        if not self.built:  # before the compiled step, which creates no variables
+            self.build(token_ids.shape)
+        cache = self.empty_cache(len(token_ids))
+        logits, cache = compiled_call(self, "call_with_cache", token_ids, cache, np.int32(0))
         return logits[:, -1], (token_ids, cache)  # (B, vocab)
 
     def generate_step(self, token_ids, state):
@@ -207,14 +233,17 @@ class MiniGPT(LoRA, keras.Model):
 
         While the context fits, only the new token is computed, against the cache. Once it is full,
         the oldest token must go; positions are absolute, so every cached key would move: the model
-        then reads the last `sequence_length` tokens afresh, as nanoGPT crops its context.
+        then reads the last `sequence_length` tokens afresh, as nanoGPT crops its context. Both run
+        in Keras's compiled predict step (`keraseq.models.compiled`).
         """
         context, cache = state
         context = np.concatenate([context, np.asarray(token_ids, "int32")[:, None]], axis=1)
         index = context.shape[1] - 1
         if index >= self.sequence_length:
             return self.generate_start(context)
-        logits, cache = self.call_with_cache(context[:, index:], cache, index)  # (B, 1, vocab)
+        logits, cache = compiled_call(
+            self, "call_with_cache", context[:, index:], cache, np.int32(index)
+        )  # (B, 1, vocab)
         return logits[:, -1], (context, cache)
 
     def get_config(self):

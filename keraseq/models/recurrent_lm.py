@@ -5,13 +5,16 @@ import numpy as np
 
 from keraseq.layers import validation
 from keraseq.models import kinds
+from keraseq.models.compiled import compiled_call
+from keraseq.models.minigpt import check_prompt
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
 class RecurrentLM(keras.Model):
     """Predicts the next token from a recurrent state: the pre-Transformer language model.
 
-    `call` reads a whole window `(B, T)` at once (for training); `call_with_state` advances one token
+    `call` reads a whole window `(B, T)` at once (for training); `call_with_state` advances one
+    token
     and returns the new states, so generating costs the same work per token however long the text
     already is (a Transformer's attention grows with the context instead).
 
@@ -86,17 +89,22 @@ class RecurrentLM(keras.Model):
         """Reads a prompt `(B, P)` one token at a time from zero states.
 
         Returns:
-            `(logits, states)`: the next token's logits `(B, vocab)` and the states after the prompt.
+            `(logits, states)`: the next token's logits `(B, vocab)` and the states after the
+            prompt.
         """
         token_ids = np.asarray(token_ids, dtype="int32")
+        check_prompt(token_ids)
+        if not self.built:  # before the compiled step, which creates no variables
+            self.build((None, 1))
         states = self.initial_state(len(token_ids))
         for t in range(token_ids.shape[1]):
-            logits, states = self.call_with_state(token_ids[:, t], states)
+            logits, states = self.generate_step(token_ids[:, t], states)
         return logits, states
 
     def generate_step(self, token_ids, states):
-        """Appends one token per sequence `(B,)`: `call_with_state`, the same work at every step."""
-        return self.call_with_state(np.asarray(token_ids, dtype="int32"), states)
+        """Appends one token per sequence `(B,)`: `call_with_state`, the same work at every step,
+        in Keras's compiled predict step (`keraseq.models.compiled`)."""
+        return compiled_call(self, "call_with_state", np.asarray(token_ids, dtype="int32"), states)
 
     def get_config(self):
         return {

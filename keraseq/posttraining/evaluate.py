@@ -14,6 +14,7 @@ Public API (the RLHF stage adds its columns):
 import keras
 import numpy as np
 
+from keraseq import checkpoint
 from keraseq.data import WindowBatches, load_corpus, train_validation_split
 from keraseq.posttraining import chat
 from keraseq.posttraining.tasks import get_tasks
@@ -90,9 +91,7 @@ def corpus_loss(model, tokenizer, corpus="python-docs"):
 
 def evaluate_checkpoint(directory, tasks=None, count=HELD_OUT, corpus="python-docs"):
     """Every measure of one checkpoint: held-out tasks, corpus loss, parameters."""
-    from keraseq.posttraining.finetune import load_language_model
-
-    model, tokenizer = load_language_model(directory)
+    model, tokenizer = checkpoint.load_checkpoint(directory)
     tasks = get_tasks(tasks)
     return {
         "checkpoint": str(directory),

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import keras
 
-from keraseq import checkpoint
-from keraseq.data import CharTokenizer, load_corpus, train_validation_split
+from keraseq import checkpoint, rundir
+from keraseq.data import load_corpus, train_validation_split
 from keraseq.posttraining import chat
 from keraseq.posttraining.sft import SFT_LOSS, InstructionBatches
 from keraseq.posttraining.tasks import check_alphabet, get_tasks
 from keraseq.training.config import build_optimizer, flag
-from keraseq.training.log import TrainingLog, start_metrics
+from keraseq.training.log import TrainingLog
 from keraseq.training.loop import restore_optimizer
 
 RECURRENT_CONTEXT = 64  # rows of a recurrent base (which has no fixed context), in tokens
@@ -105,24 +105,6 @@ def _check_positive(name, value):
         raise ValueError(f"{finetune_flag(name)} must be a positive integer, got {value!r}")
 
 
-def load_language_model(directory, compile=False):
-    """The model (with its optimizer if `compile`) and tokenizer of a checkpoint, which must be a
-    keraseq language model."""
-    from keraseq.models import MiniGPT, RecurrentLM
-
-    model = checkpoint.load_model(directory, compile=compile)
-    tokenizer_path = Path(directory) / checkpoint.TOKENIZER_FILE
-    if not tokenizer_path.is_file():
-        raise OSError(f"checkpoint {directory} has no {checkpoint.TOKENIZER_FILE}")
-    tokenizer = CharTokenizer.load(tokenizer_path)
-    if not isinstance(model, (MiniGPT, RecurrentLM)):
-        raise ValueError(
-            f"{directory} holds a {type(model).__name__}, not a keraseq language model "
-            "(MiniGPT or RecurrentLM): fine-tune a `keraseq train` checkpoint"
-        )
-    return model, tokenizer
-
-
 def context_of(model):
     """Tokens per training row: the Transformer's context, or 64 for a recurrent model."""
     return getattr(model, "sequence_length", RECURRENT_CONTEXT)
@@ -174,69 +156,67 @@ def finetune(directory, base=None, resume=False, verbose=1, **settings):
         config = _resumed_config(directory, settings)
         if base is not None and str(base) != config.base:
             raise ValueError(f"--resume: the run was fine-tuned from {config.base}, not {base}")
-    elif checkpoint.has_checkpoint(directory):
-        raise ValueError(
-            f"{directory} already holds a checkpoint: add --resume to continue it, or "
-            "choose another --out"
-        )
+    elif base is None:
+        raise ValueError("give the base checkpoint to fine-tune")
     else:
-        if base is None:
-            raise ValueError("give the base checkpoint to fine-tune")
         config = FinetuneConfig(base=str(base), **settings)
     config = config.resolved()
     tasks = get_tasks(config.tasks)
-    model, tokenizer = load_language_model(directory if resume else config.base, compile=resume)
+    model, tokenizer = checkpoint.load_checkpoint(directory if resume else config.base)
+    if resume:  # with its optimizer's state
+        model = checkpoint.load_model(directory, compile=True)
     sequence_length = context_of(model)
     check_fits(tasks, tokenizer, sequence_length)
+    if config.lora_rank and not hasattr(model, "enable_lora"):
+        raise ValueError("--lora needs a Transformer base model (MiniGPT)")
     pretraining_ids = None
     if config.pretraining_rows():
         corpus = json.loads(checkpoint.read_config(config.base))["corpus"]
         pretraining_ids = train_validation_split(tokenizer.tokenize(load_corpus(corpus)))[0]
 
-    if resume:
-        restore_optimizer(model, config, SFT_LOSS)
-    else:
-        keras.utils.set_random_seed(config.seed)
-        if config.lora_rank:
-            if not hasattr(model, "enable_lora"):
-                raise ValueError("--lora needs a Transformer base model (MiniGPT)")
-            model.enable_lora(config.lora_rank)
-        model.compile(optimizer=build_optimizer(config, model), loss=SFT_LOSS)
-        directory.mkdir(parents=True, exist_ok=True)
-        tokenizer.save(directory / checkpoint.TOKENIZER_FILE)
-        start_metrics(directory)
-    checkpoint.write_config(directory, config.to_json())
-
-    start = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-    if start >= config.steps:
-        print(f"the checkpoint is at step {start}: nothing to do for --steps {config.steps}")
-        return model
-    batches = dict(
-        tokenizer=tokenizer,
-        tasks=tasks,
-        batch_size=config.batch_size,
-        sequence_length=sequence_length,
-        seed=config.seed,
-    )
-    interval = config.eval_interval
-    model.fit(
-        InstructionBatches(
-            **batches,
-            num_batches=config.steps - start,
-            start=start,
-            pretraining_ids=pretraining_ids,
-            pretraining_rows=config.pretraining_rows(),
-        ),
-        validation_data=InstructionBatches(
-            **batches, num_batches=config.eval_batches, split="test"
-        ),
-        steps_per_epoch=interval,
-        initial_epoch=start // interval,
-        epochs=config.steps // interval,
-        shuffle=False,
-        callbacks=[TrainingLog(directory, interval, config.batch_size * sequence_length)],
-        verbose=verbose,
-    )
+    with rundir.writing(
+        directory, checkpoint.RUN_FILES, new=not resume, checkpoint_file=checkpoint.MODEL_FILE
+    ):
+        if resume:
+            restore_optimizer(model, config, SFT_LOSS)
+        else:
+            keras.utils.set_random_seed(config.seed)
+            if config.lora_rank:
+                model.enable_lora(config.lora_rank)
+            model.compile(optimizer=build_optimizer(config, model), loss=SFT_LOSS)
+            tokenizer.save(directory / checkpoint.TOKENIZER_FILE)
+            checkpoint.start_metrics(directory)
+        checkpoint.write_config(directory, config.to_json())
+        start = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        if start >= config.steps:
+            print(f"the checkpoint is at step {start}: nothing to do for --steps {config.steps}")
+            return model
+        batches = dict(
+            tokenizer=tokenizer,
+            tasks=tasks,
+            batch_size=config.batch_size,
+            sequence_length=sequence_length,
+            seed=config.seed,
+        )
+        interval = config.eval_interval
+        model.fit(
+            InstructionBatches(
+                **batches,
+                num_batches=config.steps - start,
+                start=start,
+                pretraining_ids=pretraining_ids,
+                pretraining_rows=config.pretraining_rows(),
+            ),
+            validation_data=InstructionBatches(
+                **batches, num_batches=config.eval_batches, split="test"
+            ),
+            steps_per_epoch=interval,
+            initial_epoch=start // interval,
+            epochs=config.steps // interval,
+            shuffle=False,
+            callbacks=[TrainingLog(directory, interval, config.batch_size * sequence_length)],
+            verbose=verbose,
+        )
     return model
 
 

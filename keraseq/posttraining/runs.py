@@ -19,9 +19,9 @@ from keraseq.posttraining.reward_model import RewardModel
 
 def load_policy(directory):
     """The `MiniGPT` and tokenizer of a language-model checkpoint (fine-tuned, RLHF or DPO)."""
-    from keraseq.posttraining.finetune import load_language_model
-
-    model, tokenizer = load_language_model(directory)
+    model, tokenizer = checkpoint.load_checkpoint(directory)
+    if isinstance(model, RewardModel):
+        raise ValueError(f"{directory} holds a reward model, not a language model")
     if not isinstance(model, MiniGPT):
         raise ValueError(
             f"{directory} holds a {type(model).__name__}: post-training needs a GPT (MiniGPT)"

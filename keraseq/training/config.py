@@ -7,12 +7,22 @@ matrices only), 100 warm-up steps then a cosine decay to 1e-4 at step 2000, grad
 
 import dataclasses
 import json
+import math
 
 import keras
 
 from keraseq.models import kinds
 
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+FLOAT_SETTINGS = (
+    "dropout",
+    "learning_rate",
+    "min_learning_rate",
+    "weight_decay",
+    "beta_2",
+    "global_clipnorm",
+)
 
 # The short flags of `keraseq train` whose field has a longer (Keras / keras-hub) name.
 SHORT_FLAGS = {
@@ -107,6 +117,18 @@ class TrainConfig:
             raise ValueError(
                 f"{setting('num_heads')} {c.num_heads} must divide "
                 f"{setting('hidden_dim')} {c.hidden_dim}"
+            )
+        for name in FLOAT_SETTINGS:  # NaN and infinity would train to NaN, or fail later
+            value = getattr(c, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{setting(name)} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{setting(name)} must be a finite number, got {value}")
+        if c.weight_decay < 0 or not 0 <= c.beta_2 < 1 or c.global_clipnorm <= 0:
+            raise ValueError(
+                f"need {setting('weight_decay')} >= 0, 0 <= {setting('beta_2')} < 1 and "
+                f"{setting('global_clipnorm')} > 0, got {c.weight_decay}, {c.beta_2} and "
+                f"{c.global_clipnorm}"
             )
         if not c.learning_rate > 0 or not 0 <= c.min_learning_rate <= c.learning_rate:
             raise ValueError(

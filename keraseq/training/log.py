@@ -1,17 +1,17 @@
 """The callback that ends each evaluation interval: checkpoint, then a row of `metrics.csv`."""
 
+import math
 import time
 from pathlib import Path
 
 import keras
 
-from keraseq import checkpoint, files
-
-METRICS_HEADER = "step,train_loss,val_loss,tokens_per_second\n"
+from keraseq import checkpoint
 
 
 class TrainingLog(keras.callbacks.Callback):
-    """Saves the checkpoint and appends `step,train_loss,val_loss,tokens_per_second` to metrics.csv.
+    """Saves the checkpoint, then appends a row to `metrics.csv` (`checkpoint.METRICS_COLUMNS`);
+    stops training with a `ValueError`, saving nothing, once the loss is NaN or infinite.
 
     One Keras epoch is one evaluation interval, so this runs at each epoch's end, after Keras has
     computed `val_loss` on the validation batches. `train_loss` is the mean over the interval;
@@ -21,7 +21,7 @@ class TrainingLog(keras.callbacks.Callback):
     Args:
         directory: The run's directory.
         interval: Steps per epoch.
-        tokens_per_step: `batch_size * context`.
+        tokens_per_step: `batch_size * sequence_length`.
     """
 
     def __init__(self, directory, interval, tokens_per_step):
@@ -41,13 +41,13 @@ class TrainingLog(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         step = (epoch + 1) * self.interval
+        losses = float(logs["loss"]), float(logs["val_loss"])
+        if not all(math.isfinite(loss) for loss in losses):  # a NaN step makes the mean NaN
+            raise ValueError(
+                f"training diverged: the loss became {losses[0]} (validation {losses[1]}) by step "
+                f"{step}; nothing was saved (an earlier checkpoint is kept). Try a lower --lr"
+            )
         checkpoint.save_model(self.model, self.directory)  # first the checkpoint, then its row
         speed = self.interval * self.tokens_per_step / (self.trained - self.started)
-        row = f"{step},{float(logs['loss']):.6f},{float(logs['val_loss']):.6f},{speed:.1f}\n"
-        with open(self.directory / checkpoint.METRICS_FILE, "a", encoding="utf-8") as f:
-            f.write(row)
-
-
-def start_metrics(directory):
-    """Creates an empty metrics.csv (header only) in a new run's directory."""
-    files.write_text(Path(directory) / checkpoint.METRICS_FILE, METRICS_HEADER)
+        row = [str(step), f"{losses[0]:.6f}", f"{losses[1]:.6f}"]
+        checkpoint.append_metrics(self.directory, [*row, f"{speed:.1f}"])

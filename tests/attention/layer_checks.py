@@ -1,4 +1,4 @@
-"""Keras's own layer checks (`run_layer_test`: build, config, serialization, masking, mixed precision)."""
+"""Keras's own layer checks (`run_layer_test`: build, config, serialization, masking, precision)."""
 
 from keras.src.testing import TestCase
 

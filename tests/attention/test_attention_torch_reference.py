@@ -1,4 +1,4 @@
-"""MultiHeadAttention against PyTorch's own `torch.nn.MultiheadAttention` (on every Keras backend)."""
+"""MultiHeadAttention against PyTorch's `torch.nn.MultiheadAttention` (on every Keras backend)."""
 
 import numpy as np
 import pytest
@@ -14,7 +14,8 @@ def torch_twin(layer):
     """A torch.nn.MultiheadAttention holding `layer`'s weights.
 
     Ours: q = x @ query_kernel.reshape(E, E) + bias (heads side by side); torch: q = x W^T + b with
-    W the rows [W_q; W_k; W_v] of `in_proj_weight`. The output kernel `(heads, d, E)` flattens to the
+    W the rows [W_q; W_k; W_v] of `in_proj_weight`. The output kernel `(heads, d, E)` flattens to
+    the
     transpose of `out_proj.weight`.
     """
     wq, bq, wk, bk, wv, bv, wo, bo = (np.asarray(w) for w in layer.get_weights())

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from conftest import ATOL, max_abs_diff, to_numpy
 from decoding import compiled, decode_token_by_token
+from keras.src.testing.test_case import get_seed_generators
 from layer_checks import LayerChecks
 
 from keraseq.layers import MultiHeadAttention, causal_mask, empty_kv_cache
@@ -17,7 +18,7 @@ OPTIONS = {
 
 
 def built_pair(rng, query, value, key=None, **kwargs):
-    """A keras.layers.MultiHeadAttention with random weights (biases too) and ours with its weights."""
+    """A keras.layers.MultiHeadAttention with random weights (biases too), and ours with them."""
     builtin, ours = keras.layers.MultiHeadAttention(**kwargs), MultiHeadAttention(**kwargs)
     builtin(
         query, value, key=key, return_attention_scores=True
@@ -105,7 +106,8 @@ def test_keras_padding_masks_equal_builtin(rng):
     assert np.array_equal(
         to_numpy(out._keras_mask), query_tokens != 0
     )  # the output keeps the query mask
-    # The fused path: equal on the real queries (the built-in's padding rows are backend-defined there).
+    # The fused path: equal on the real queries (the built-in's padding rows are backend-defined
+    # there).
     real = query_tokens != 0
     fused, fused_ref = to_numpy(ours(*masked_inputs())), to_numpy(builtin(*masked_inputs()))
     assert max_abs_diff(fused[real], fused_ref[real]) <= ATOL
@@ -207,7 +209,7 @@ def test_bad_call_arguments_raise(rng):
     ):
         layer(query, value, attention_mask=np.ones((B, 5, S), bool))
     with pytest.raises(
-        ValueError, match=r"expects `query` of shape \(batch, positions, features\)"
+        ValueError, match=r"`query` expects inputs of shape \(batch, positions, features\)"
     ):
         MultiHeadAttention(2, 4)(query[0], value[0])
     with pytest.raises(
@@ -220,6 +222,77 @@ def test_bad_call_arguments_raise(rng):
         MultiHeadAttention(2, 4, value_dim=3)(
             query, query, cache=empty_kv_cache(B, T, 2, 4), cache_update_index=0
         )
+
+
+@pytest.mark.parametrize("key_width", [None, 3])
+@pytest.mark.parametrize("option", OPTIONS)
+def test_compute_output_shape_equals_the_output_and_builtin(option, key_width, rng):
+    query, value = inputs(rng)
+    key = None if key_width is None else rng.normal(size=(B, S, key_width)).astype("float32")
+    builtin, ours = built_pair(rng, query, value, key=key, **OPTIONS[option])
+    shapes = (query.shape, value.shape, None if key is None else key.shape)
+    expected = tuple(ours(query, value, key=key).shape)
+    assert ours.compute_output_shape(*shapes) == expected
+    assert ours.compute_output_shape(*(s and list(s) for s in shapes)) == expected
+    assert tuple(builtin.compute_output_shape(*shapes)) == expected
+    symbolic = ours(*(keras.KerasTensor(s) for s in shapes[:2]))
+    assert tuple(symbolic.shape) == ours.compute_output_shape(*shapes[:2])
+
+
+def test_key_and_value_of_different_lengths_raise_as_in_keras(rng):
+    query, value = inputs(rng)
+    key = np.ones((B, S + 1, 7), "float32")
+    for call in (
+        lambda layer: layer.compute_output_shape(query.shape, value.shape, key.shape),
+        lambda layer: layer(query, value, key),
+    ):
+        for layer in (keras.layers.MultiHeadAttention(2, 4), MultiHeadAttention(2, 4)):
+            with pytest.raises(ValueError, match="except the last one, must be equal"):
+                call(layer)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_per_head_attention_mask_equals_builtin(fused, rng):
+    """A `(B, heads, T, S)` mask, one per head, as keras.layers.MultiHeadAttention accepts."""
+    query, value = inputs(rng)
+    builtin, ours = built_pair(rng, query, value, num_heads=3, key_dim=4)
+    ours.fused = fused
+    mask = rng.random((B, 3, T, S)) > 0.4
+    mask[..., 0] = True
+    ref_out, ref_scores = builtin(query, value, attention_mask=mask, return_attention_scores=True)
+    out, scores = ours(query, value, attention_mask=mask, return_attention_scores=True)
+    assert max_abs_diff(out, ref_out) <= ATOL and max_abs_diff(scores, ref_scores) <= ATOL
+    assert max_abs_diff(ours(query, value, attention_mask=mask), ref_out) <= ATOL
+    query_mask = np.arange(T) < np.array([[4], [6]])  # and with the query's padding mask
+    ref = builtin(query, value, query_mask=query_mask, attention_mask=mask)
+    got = ours(query, value, query_mask=query_mask, attention_mask=mask)
+    assert max_abs_diff(to_numpy(got)[query_mask], to_numpy(ref)[query_mask]) <= ATOL
+    with pytest.raises(ValueError, match=r"\(2, 2, 6, 5\) does not broadcast .* \(2, 3, 6, 5\)"):
+        ours(query, value, attention_mask=mask[:, :2])
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.2])
+def test_seed_generators_as_in_keras(dropout, rng):
+    """A seed generator is state (a variable): Keras's layer has one only if it drops out."""
+    query, value = inputs(rng)
+    builtin, ours = built_pair(rng, query, value, num_heads=2, key_dim=4, dropout=dropout)
+    assert len(get_seed_generators(ours)) == len(get_seed_generators(builtin)) == int(dropout > 0)
+
+
+@pytest.mark.parametrize(
+    "index, length, match",
+    [
+        (T - 1, 2, rf"`cache_update_index` must be in \[0, {T - 2}\] for 2 new positions"),
+        (-1, 1, rf"`cache_update_index` must be in \[0, {T - 1}\] for 1 new position .* got -1"),
+        (0, T + 1, rf"{T + 1} positions do not fit in the cache's {T} slots"),
+    ],
+)
+def test_cache_update_index_out_of_range_raises(index, length, match, rng):
+    """Out of range, JAX clamped the write to another slot and torch wrote nothing."""
+    x = rng.normal(size=(B, length, 8)).astype("float32")
+    layer = MultiHeadAttention(2, 4)
+    with pytest.raises(ValueError, match=match):
+        layer(x, x, cache=empty_kv_cache(B, T, 2, 4), cache_update_index=index)
 
 
 def test_config_round_trip(rng):
@@ -239,7 +312,8 @@ class LayerTest(LayerChecks):
     def test_run_layer_test(self):
         self.run_layer_tests(
             [
-                (MultiHeadAttention, dict(num_heads=2, key_dim=2), 8, 1),
+                (MultiHeadAttention, dict(num_heads=2, key_dim=2), 8, 0),
+                (MultiHeadAttention, dict(num_heads=2, key_dim=2, dropout=0.1), 8, 1),
             ],
             input_shape={"query_shape": (2, 8, 16), "value_shape": (2, 4, 16)},
             expected_output_shape=(2, 8, 16),

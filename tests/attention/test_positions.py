@@ -79,10 +79,42 @@ def test_bad_arguments_raise(rng):
         PositionEmbedding(None)
     with pytest.raises(ValueError, match="`max_wavelength` must be a positive integer, got 0"):
         SinusoidalPositionEncoding(max_wavelength=0)
-    with pytest.raises(ValueError, match="`scaling_factor` must be a positive number, got -1"):
-        RotaryEmbedding(scaling_factor=-1)
+    for bad in (-1, 0, float("nan"), float("inf"), "2"):
+        with pytest.raises(ValueError, match=r"`scaling_factor` must be a finite number > 0, got"):
+            RotaryEmbedding(scaling_factor=bad)
     with pytest.raises(ValueError, match="the last dimension must be even, got 5"):
         RotaryEmbedding()(rng.normal(size=(1, 3, 5)).astype("float32"))
+
+
+@pytest.mark.parametrize(
+    "start_index, length, match",
+    [
+        (3, 2, r"`start_index` must be in \[0, 2\] for 2 new positions to fit in the 4 positions"),
+        (-1, 2, r"`start_index` must be in \[0, 2\] for 2 new positions .* got -1"),
+        (4, 1, r"`start_index` must be in \[0, 3\] for 1 new position to fit"),
+        (0, 5, r"5 positions do not fit in the 4 positions of PositionEmbedding"),
+    ],
+)
+def test_position_embedding_refuses_positions_past_its_table(start_index, length, match, rng):
+    """Out of range, JAX clamps the slice and torch repeats rows: a known index must raise."""
+    layer = PositionEmbedding(4)
+    x = rng.normal(size=(2, length, 6)).astype("float32")
+    with pytest.raises(ValueError, match=match):
+        layer(x, start_index=start_index)
+    last = to_numpy(layer(x[:, :1], start_index=3))  # the last row still reads
+    assert max_abs_diff(last[0, 0], to_numpy(layer.embeddings)[3]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "layer", [SinusoidalPositionEncoding, lambda: PositionEmbedding(4), RotaryEmbedding]
+)
+def test_position_layers_refuse_rank_1_and_empty_features(layer):
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, T, .*got shape \(6,\)"):
+        layer()(np.zeros((6,), "float32"))
+    with pytest.raises(
+        ValueError, match=r"at least one feature \(last axis\), got shape \(2, 3, 0\)"
+    ):
+        layer()(np.zeros((2, 3, 0), "float32"))
 
 
 def test_configs_round_trip():

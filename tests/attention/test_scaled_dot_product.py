@@ -97,3 +97,21 @@ def test_mask_that_does_not_broadcast_raises(rng):
         ValueError, match=r"does not broadcast to the attention scores of shape \(2, 3, 5, 7\)"
     ):
         scaled_dot_product_attention(q, k, v, mask=np.ones((5, 6), bool))
+
+
+@pytest.mark.parametrize("rate", [-0.5, 1.0, float("nan"), True])
+def test_dropout_rate_outside_0_1_raises(rate, rng):
+    """JAX silently rescaled by 1 / (1 - rate) with a negative rate."""
+    q = rng.normal(size=(2, 3, 4)).astype("float32")
+    with pytest.raises(ValueError, match=r"`dropout_rate` must be a float in \[0, 1\), got"):
+        scaled_dot_product_attention(q, q, q, dropout_rate=rate)
+
+
+def test_rank_1_and_empty_positions_raise(rng):
+    q = rng.normal(size=(2, 3, 4)).astype("float32")
+    with pytest.raises(
+        ValueError, match=r"`query` expects inputs of shape \(\.\.\., positions, d\)"
+    ):
+        scaled_dot_product_attention(q[0, 0], q[0, 0], q[0, 0])
+    with pytest.raises(ValueError, match=r"`value` expects at least one feature"):
+        scaled_dot_product_attention(q, q, q[..., :0])

@@ -20,7 +20,7 @@ B, T, WIDTH, HEADS, FF = 2, 6, 16, 4, 24
 
 
 def built_pair(rng, x, **kwargs):
-    """keras_hub's TransformerDecoder (decoder-only) with random weights, and our block with them."""
+    """keras_hub's TransformerDecoder (decoder-only) with random weights, our block with them."""
     ref = keras_hub.layers.TransformerDecoder(FF, HEADS, **kwargs)
     ours = TransformerBlock(HEADS, FF, **kwargs)
     ref(x), ours(x)
@@ -142,6 +142,20 @@ def test_kv_cache_with_left_padding_uses_attention_mask(rng):
         assert max_abs_diff(to_numpy(y)[:, 0][real[:, t]], full[:, t][real[:, t]]) <= ATOL
 
 
+@pytest.mark.parametrize("index", [-1, T - 1, T])
+def test_cache_update_index_out_of_range_raises(index, rng):
+    """Two new tokens at an index that leaves no room for them: a ValueError, not a wrong slot."""
+    x = sequence(rng, t=2)
+    cache = keras.ops.zeros((B, 2, T, HEADS, WIDTH // HEADS))
+    with pytest.raises(ValueError, match=rf"`cache_update_index` must be in \[0, {T - 2}\]"):
+        TransformerBlock(HEADS, FF)(x, cache=cache, cache_update_index=index)
+
+
+def test_rank_1_input_raises():
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, T, width\)"):
+        TransformerBlock(HEADS, FF)(np.zeros((WIDTH,), "float32"))
+
+
 def test_feed_forward_equals_numpy(rng):
     x = rng.normal(size=(B, T, WIDTH)).astype("float32")
     ffn = FeedForward(FF)
@@ -226,7 +240,8 @@ class LayerTest(LayerChecks):
     def test_run_layer_test(self):
         self.run_layer_tests(
             [
-                (TransformerBlock, dict(num_heads=2, intermediate_dim=8), 16, 2),
+                (TransformerBlock, dict(num_heads=2, intermediate_dim=8), 16, 0),
+                (TransformerBlock, dict(num_heads=2, intermediate_dim=8, dropout=0.1), 16, 2),
                 (FeedForward, dict(intermediate_dim=8), 4, 0),
             ],
             input_shape=(2, 5, 6),

@@ -6,13 +6,16 @@ from site_build import ROOT
 
 sys.path.insert(0, str(ROOT / "docs_hooks"))
 import benchmark_results  # noqa: E402
+import home_figure  # noqa: E402
 import tensorflow_logs  # noqa: E402
 
 
 def stderr_block(text):
     return (
-        '<div class="jp-OutputArea-child">\n<div class="jp-OutputPrompt jp-OutputArea-prompt"></div>\n'
-        '<div class="jp-RenderedText jp-OutputArea-output" data-mime-type="application/vnd.jupyter.stderr"'
+        '<div class="jp-OutputArea-child">\n<div class="jp-OutputPrompt '
+        'jp-OutputArea-prompt"></div>\n'
+        '<div class="jp-RenderedText jp-OutputArea-output" '
+        'data-mime-type="application/vnd.jupyter.stderr"'
         f' tabindex="0">\n<pre>{text}</pre>\n</div>\n</div>\n'
     )
 
@@ -22,9 +25,14 @@ def test_only_blocks_of_tensorflow_logs_are_dropped():
         "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
         "I0000 00:00:1795595093.631922   18829 port.cc:153] oneDNN custom operations are on.\n"
     )
+    tqdm = stderr_block(
+        "/home/me/.venv/lib/python3.11/site-packages/tqdm/auto.py:21: TqdmWarning: IProgress not "
+        "found. Please update jupyter and ipywidgets.\n"
+        "  from .autonotebook import tqdm as notebook_tqdm\n"
+    )
     warning = stderr_block("UserWarning: something the reader should see\n")
     mixed = stderr_block("I0000 00:00:1.5   1 port.cc:1] oneDNN\nUserWarning: keep me\n")
-    html = f"<p>before</p>{logs}{warning}{mixed}<p>after</p>"
+    html = f"<p>before</p>{logs}{tqdm}{warning}{mixed}<p>after</p>"
     assert (
         tensorflow_logs.strip_tensorflow_logs(html) == f"<p>before</p>{warning}{mixed}<p>after</p>"
     )
@@ -40,3 +48,23 @@ def test_benchmark_results_are_included_in_name_order(tmp_path):
     text = benchmark_results.results_markdown(tmp_path)
     assert text.index("table a") < text.index("table b")
     assert "benchmarks/results/a.md" in text and "not markdown" not in text
+
+
+def test_home_figure_is_added_to_the_site_files(tmp_path):
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+
+    config = MkDocsConfig()
+    config.load_dict(
+        {
+            "site_name": "test",
+            "docs_dir": str(ROOT / "tutorials"),
+            "site_dir": str(tmp_path),
+            "hooks": [str(ROOT / "docs_hooks" / "home_figure.py")],
+        }
+    )
+    assert config.validate() == ([], [])
+    files = config.plugins.run_event("files", Files([]), config=config)
+    figure = files.get_file_from_path(home_figure.FIGURE)
+    assert figure.content_bytes[:4] == b"\x89PNG"
+    assert f"]({home_figure.FIGURE})" in (ROOT / "tutorials" / "index.md").read_text()

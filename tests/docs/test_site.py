@@ -1,4 +1,5 @@
-"""The built site in a real browser: every page loads offline, its math renders, its images load.
+"""The built site in a real browser: every page loads offline, its math renders, its images load,
+its code is highlighted and its lines keep their shape at 1280 px.
 
 Runs once, under KERAS_BACKEND=jax (the backend the published site is built with): it builds the
 site in quick mode into a temporary folder, serves it from 127.0.0.1 and opens every page of the
@@ -6,6 +7,7 @@ nav in headless Chromium.
 """
 
 import re
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -13,6 +15,9 @@ import keras
 import pytest
 from browser import open_browser, page_report, require_chromium
 from site_build import ROOT, build, nav_pages, serve
+
+sys.path.insert(0, str(ROOT / "docs_hooks"))
+from home_figure import FIGURE  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "jax",
@@ -22,10 +27,24 @@ pytestmark = pytest.mark.skipif(
 PAGES = nav_pages()
 # Text left in the page outside code and rendered math: any of these is an unrendered formula.
 RAW_MATH = ("$", "\\(", "\\)", "\\[", "\\]", "\\begin{")
+# What nbconvert writes for an image that has no alternative text of its own.
+NO_ALT = "No description has been provided for this image"
 VISIBLE_TEXT = """
 const body = document.querySelector('.md-content').cloneNode(true);
-body.querySelectorAll('pre, code, script, style, .katex, .clipboard-copy-txt').forEach(e => e.remove());
+body.querySelectorAll('pre, code, script, style, .katex, .clipboard-copy-txt')
+    .forEach(e => e.remove());
 return body.textContent;
+"""
+# Every <pre> of the page: its class chain, white-space, widths, and whether it has coloured tokens.
+PRE_BLOCKS = """
+return [...document.querySelectorAll('.md-content pre')].map(p => ({
+  where: p.parentElement.className,
+  whiteSpace: getComputedStyle(p).whiteSpace,
+  overflowX: getComputedStyle(p).overflowX,
+  scrollWidth: p.scrollWidth,
+  clientWidth: p.clientWidth,
+  tokens: p.querySelectorAll('span[class]').length,
+}));
 """
 
 
@@ -67,7 +86,8 @@ def test_page(site, page):
 
     katex = driver.execute_script("return document.querySelectorAll('.md-content .katex').length")
     unrendered = driver.execute_script(
-        "return [...document.querySelectorAll('.arithmatex')].filter(e => !e.querySelector('.katex')).length"
+        "return [...document.querySelectorAll('.arithmatex')].filter(e => "
+        "!e.querySelector('.katex')).length"
     )
     errors = driver.execute_script("return document.querySelectorAll('.katex-error').length")
     assert (unrendered, errors) == (0, 0), "formulas KaTeX did not render"
@@ -77,9 +97,18 @@ def test_page(site, page):
         assert katex > 0, "the page has math but no KaTeX element"
 
     images = driver.execute_script(
-        "return [...document.querySelectorAll('.md-content img')].map(i => [i.src, i.complete && i.naturalWidth])"
+        "return [...document.querySelectorAll('.md-content img')]"
+        ".map(i => [i.src, i.complete && i.naturalWidth, i.alt])"
     )
-    assert [src for src, width in images if not width] == [], "images that did not load"
+    assert [src for src, width, _ in images if not width] == [], "images that did not load"
+    assert [src[:80] for src, _, alt in images if not alt or alt == NO_ALT] == [], "no alt text"
+    stderr = driver.execute_script(
+        "return [...document.querySelectorAll('[data-mime-type$=\"jupyter.stderr\"]')]"
+        ".map(e => e.textContent)"
+    )
+    assert stderr == [], "warnings or logs of the build in the page"
+    page_source = driver.page_source
+    assert str(ROOT) not in page_source and "site-packages" not in page_source, "a build path"
     code_blocks = driver.execute_script(
         "return document.querySelectorAll('.md-content pre').length"
     )
@@ -87,6 +116,31 @@ def test_page(site, page):
         assert code_blocks > 0 and len(images) > 0
     if "```" in source(page) or ":::" in source(page):
         assert code_blocks > 0
+
+    blocks = driver.execute_script(PRE_BLOCKS)
+    # No line wraps, let alone mid-word: a long one scrolls sideways (the window is 1280 px wide).
+    assert [b for b in blocks if b["whiteSpace"] != "pre"] == [], "blocks that wrap their lines"
+    too_wide = [b for b in blocks if b["scrollWidth"] > b["clientWidth"]]
+    assert [b for b in too_wide if b["overflowX"] not in ("auto", "scroll")] == []
+    # The code cells (100 characters a line at most, ruff) fit the content column.
+    cells = [b for b in blocks if "highlight-ipynb" in b["where"]]
+    assert [b for b in cells if b["scrollWidth"] > b["clientWidth"]] == [], "code cells too wide"
+    assert [b for b in cells if b["tokens"] == 0] == [], "code cells not highlighted"
+    # Sources shown by keraseq.tutorial.show_source: highlighted Python in the cell's output.
+    shown = [b for b in blocks if "highlight" in b["where"].split()]
+    assert len([b for b in shown if b["tokens"] > 0]) >= source(page).count("show_source(")
+
+
+def test_home_page_shows_the_evolution_figure(site):
+    url, driver = site
+    page_report(driver, url + "index.html")
+    figure = driver.execute_script(
+        f"const i = document.querySelector('.md-content img[src$=\"{FIGURE}\"]');"
+        "return i && [i.naturalWidth, i.alt];"
+    )
+    assert figure, f"no {FIGURE} on the home page"
+    width, alt = figure
+    assert width > 0 and alt.startswith("The evolution measured")
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.endswith(".py")])

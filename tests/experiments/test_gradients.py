@@ -1,4 +1,4 @@
-"""Claims 1, 2 and 4, measured: vanishing, exploding, clipping, and the LSTM's cell-state highway."""
+"""Claims 1, 2 and 4, measured: vanishing, exploding, clipping, the LSTM's cell-state highway."""
 
 import math
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import to_numpy
 
-from keraseq.experiments import exploding, highway, vanishing
+from keraseq.experiments.claims import exploding, highway, vanishing
 from keraseq.layers import LSTMCell, SimpleRNNCell
 
 

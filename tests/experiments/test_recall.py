@@ -1,10 +1,10 @@
-"""The recall task: where the cue is, what the answer is, what chance is; memory and range results."""
+"""The recall task: where the cue is, what the answer is, what chance is; memory, range results."""
 
 import numpy as np
 import pytest
 
-from keraseq.experiments import long_range, memory
-from keraseq.experiments.recall import RecallBudget, chance_band, recall_batch
+from keraseq.experiments.claims import long_range, memory
+from keraseq.experiments.support.recall import RecallBudget, chance_band, recall_batch
 
 
 @pytest.mark.parametrize("distractors", [False, True])

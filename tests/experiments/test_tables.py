@@ -6,9 +6,9 @@ from keraseq.experiments import (
     format_table,
     markdown_table,
     model_table,
-    scaling,
 )
-from keraseq.experiments.speed import smoothed, time_to_target
+from keraseq.experiments.claims import scaling
+from keraseq.experiments.claims.speed import smoothed, time_to_target
 
 
 def results(transformer_growth, lstm_delay):
@@ -113,7 +113,8 @@ def test_scalability_reads_the_two_largest_sizes():
     assert scaling_row[4] == "+0.010" and scaling_row[6] == "-0.100" and scaling_row[-1] == "held"
     result = data["experiments"]["scaling"]
     result["slope"] = {k: scaling.slope(p) for k, p in result["points"].items()}
-    assert result["slope"]["lstm"] < result["slope"]["transformer"]  # the whole range says the opposite
+    slopes = result["slope"]
+    assert slopes["lstm"] < slopes["transformer"]  # the whole range says the opposite
     text = " ".join(scaling.describe(result))
     assert "the LSTM LM between its two largest sizes: +0.010 per 10× parameters." in text
 

@@ -18,7 +18,8 @@ SCRIPT = textwrap.dedent(
 
     out = Path(sys.argv[1])
     tiny = dict(model="transformer", steps=4, decay_steps=4, warmup_steps=1, batch_size=4,
-                sequence_length=16, num_layers=1, hidden_dim=16, num_heads=2, eval_interval=2, eval_batches=2, verbose=0)
+                sequence_length=16, num_layers=1, hidden_dim=16, num_heads=2, eval_interval=2,
+                eval_batches=2, verbose=0)
     single = train(out / "single", **tiny)
     parallel = train(out / "parallel", distribute="data-parallel", **tiny)
     kernel = parallel.trainable_variables[0].value

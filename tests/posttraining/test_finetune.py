@@ -162,7 +162,8 @@ def test_finetune_setting_errors(base, argv, message, tmp_path, capsys):
 
 def test_finetune_base_errors(no_digits_base, sft, tmp_path, capsys):
     out = ["--out", str(tmp_path / "out")]
-    err = one_line_error(capsys, ["finetune", str(no_digits_base), *out], "finetune")
+    argv = ["finetune", str(no_digits_base), "--tasks", "numbers", *out]
+    err = one_line_error(capsys, argv, "finetune")
     assert "task 'numbers' uses characters the base model's vocabulary lacks: '0', '1'" in err
     err = one_line_error(capsys, ["finetune", str(tmp_path / "none"), *out], "finetune")
     assert "no checkpoint in" in err
@@ -203,3 +204,20 @@ def test_eval_errors(sft, capsys):
     assert "unknown task 'poetry'" in err
     err = one_line_error(capsys, ["eval", str(sft), "--count", "0"], "eval")
     assert "--count must be a positive integer, got 0" in err
+
+
+def test_the_evolve_claim_measures_base_against_fine_tuned(tmp_path):
+    from keraseq.experiments.claims import CLAIMS
+
+    claim = CLAIMS["finetuning"]
+    result = claim.run(
+        tasks=("numbers",), dim=16, layers=1, pretrain_steps=2, steps=2, count=3, verbose=0
+    )
+    exact = result["exact_match"]["numbers"]
+    assert set(exact) == {"base", "sft"} and all(0 <= v <= 1 for v in exact.values())
+    assert result["holds"] == (exact["sft"] > exact["base"])
+    assert [s["prompt"] for s in result["samples"]["numbers"]] == [
+        e.prompt for e in get_tasks("numbers")[0].examples("test", 2)
+    ]
+    claim.plot(result, tmp_path / "finetuning.png")
+    assert (tmp_path / "finetuning.png").read_bytes()[:4] == b"\x89PNG"

@@ -36,7 +36,7 @@ def test_a_language_model_is_not_a_reward_model(sft_dir, tmp_path, capsys):
 
 def test_a_reward_model_is_not_a_policy(foreign_reward_dir, tmp_path, capsys):
     err = one_line_error(capsys, ["dpo", str(foreign_reward_dir), "--out", str(tmp_path)], "dpo")
-    assert "not a keraseq language model" in err
+    assert "reward model, not a language model" in err
 
 
 def test_another_tokenizer_is_refused(sft_dir, foreign_reward_dir, tmp_path, capsys):

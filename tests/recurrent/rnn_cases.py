@@ -79,7 +79,7 @@ def initial_states(rng, name, batch=BATCH):
 
 
 def share_random_weights(builtin, ours, rng, *inputs):
-    """Build both by calling them on `inputs`, draw random weights for `builtin`, copy them to `ours`."""
+    """Build both by calling them on `inputs`, draw random weights for `builtin`, copy to `ours`."""
     builtin(*inputs)
     ours(*inputs)
     randomize(builtin, rng)

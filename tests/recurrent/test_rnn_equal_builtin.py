@@ -1,4 +1,4 @@
-"""Same weights as the Keras built-ins, same outputs: every layer and cell, every option, every mask."""
+"""Same weights as the Keras built-ins, same outputs: every layer, cell, option and mask."""
 
 import keras
 import pytest
@@ -143,3 +143,15 @@ def test_layer_weights_are_the_builtins(name, rng):
     assert len(ours.trainable_weights) == len(ours.cell.weights) == 3
     # Deterministic initializers: zeros, and for the LSTM unit_forget_bias (b_f = 1).
     assert max_abs_diff(ours.cell.bias, builtin.cell.bias) == 0.0
+
+
+@layer_names()
+def test_mask_with_a_last_axis_of_1_equals_builtin(name, rng):
+    """`keras.layers.RNN` also reads a `(batch, timesteps, 1)` mask; it failed on JAX and TF and
+    gave a `(B, T, B, units)` output on torch."""
+    x = sequences(rng)
+    ours, builtin = built_pair(name, rng, x, return_sequences=True)
+    mask = right_padded_mask()[..., None]  # (B, T, 1)
+    out = ours(x, mask=mask)
+    assert max_abs_diff(out, builtin(x, mask=mask)) <= ATOL
+    assert max_abs_diff(out, ours(x, mask=mask[..., 0])) == 0.0

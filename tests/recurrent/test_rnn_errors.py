@@ -95,3 +95,12 @@ def test_unknown_activation_names_what_is_expected(name, argument):
         match=rf"Unknown activation 'tanhh' for `{argument}`: expected a callable or a name",
     ):
         make(name, **{argument: "tanhh"})
+
+
+@layer_names()
+@pytest.mark.parametrize("shape", [(3, 5, 2), (3, 4), (3,)])
+def test_layer_rejects_a_mask_of_another_shape(name, shape, rng):
+    with pytest.raises(
+        ValueError, match=r"expects a mask of shape \(batch, timesteps\) = \(3, 5\)"
+    ):
+        make(name)[0](sequences(rng), mask=np.ones(shape, bool))

@@ -1,4 +1,4 @@
-"""Configs, Keras serialization, `.keras` files: in this process and loaded under the other backends."""
+"""Configs, Keras serialization, `.keras` files: in this process and loaded on other backends."""
 
 import keras
 import pytest

@@ -4,13 +4,13 @@ import keras
 from keras import ops
 
 from keraseq.layers import validation
-from keraseq.layers.attention.initializers import fresh
 from keraseq.layers.attention.lora import LoRAKernels
+from keraseq.layers.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
 class FeedForward(LoRAKernels, keras.layers.Layer):
-    r"""$\operatorname{FFN}(x) = \phi(x W_1 + b_1)\, W_2 + b_2$, applied to each position separately.
+    r"""$\operatorname{FFN}(x) = \phi(x W_1 + b_1)\, W_2 + b_2$, applied to each position alone.
 
     Attention mixes information across positions; the FFN then transforms each position on its own,
     widening to `intermediate_dim` (usually 4 × the width) and back.

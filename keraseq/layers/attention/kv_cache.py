@@ -7,13 +7,18 @@ only the new token's $k_t, v_t$ must be computed. The cache keeps them all in on
   `cache[:, 1]` the values, one slot per position; slots not yet written are zeros and are hidden by
   the causal mask;
 * `cache_update_index`, an int or scalar int tensor: the position where the current call's keys and
-  values are written (`keras.ops.slice_update`); `None` reads the cache without writing to it.
+  values are written (`keras.ops.slice_update`); `None` reads the cache without writing to it. The
+  `T` new positions must fit: `0 <= cache_update_index <= max_length - T`. A Python int outside
+  that range raises a `ValueError`; a tensor index (traced under `jax.jit` or `tf.function`) is not
+  checked, and out of range the backends write different slots (JAX clamps, torch writes nothing).
 
 A layer called with a cache returns the new cache, which the caller passes to the next call: the
 tensors are never modified in place, so this works under `jax.jit` and `tf.function`.
 """
 
 from keras import ops
+
+from keraseq.layers import validation
 
 
 def empty_kv_cache(batch_size, max_length, num_heads, head_dim, dtype="float32"):
@@ -28,6 +33,14 @@ def write_kv_cache(cache, cache_update_index, key, value):
         `(keys, values, new_cache)`: all the cached keys and values `(batch, max_length, num_heads,
         head_dim)` after the write, and the new cache.
     """
+    max_length = cache.shape[2]
+    validation.window(
+        "cache_update_index",
+        cache_update_index,
+        key.shape[1],
+        max_length,
+        f"the cache's {max_length} slots",
+    )
     update = ops.stack((key, value), axis=1)  # only the new positions, (B, 2, T, heads, head_dim)
     cache = ops.slice_update(
         cache, [0, 0, cache_update_index, 0, 0], update

@@ -17,7 +17,7 @@ import keras
 from keras import ops
 
 from keraseq.layers import validation
-from keraseq.layers.attention.initializers import fresh
+from keraseq.layers.initializers import fresh
 
 
 def check_alpha(lora_alpha):

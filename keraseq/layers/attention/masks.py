@@ -13,7 +13,8 @@ def causal_mask(query_length, key_length, start_index=0):
 
     Query $i$ sits at position $i + \text{start}$ of the sequence, so it may look at keys $0 \dots
     i + \text{start}$ and never at the future. `start_index` is 0 for a whole sequence and the cache
-    index when decoding with a KV cache (one query at position `start_index`, `S = max_length` keys).
+    index when decoding with a KV cache (one query at position `start_index`, `S = max_length`
+    keys).
 
     Built from `arange` and a comparison, so it works with traced lengths and a traced
     `start_index` (under `jax.jit` or `tf.function`).
@@ -64,3 +65,17 @@ def check_broadcastable(mask_shape, scores_shape, name="mask"):
             f"{scores_shape} (..., query positions T, key positions S): each of its trailing "
             "dimensions must be 1 or equal to the scores' dimension."
         )
+
+
+def check_attention_mask(attention_mask, query, value, cache=None, num_heads=None):
+    """Raise a clear `ValueError` if `attention_mask` (None: nothing to check) cannot broadcast to
+    the attention scores `(B, T, S)` of `query` `(B, T, ...)` against the keys of `value`
+    `(B, S, ...)`, or, with a KV cache `(B, 2, S, ...)`, against the cache's `S` slots. With
+    `num_heads`, a mask of rank 4 is one per head, checked against `(B, num_heads, T, S)`."""
+    if attention_mask is None:
+        return
+    key_length = value.shape[1] if cache is None else cache.shape[2]  # S
+    scores_shape = (query.shape[0], query.shape[1], key_length)  # (B, T, S)
+    if num_heads is not None and len(attention_mask.shape) == 4:
+        scores_shape = (scores_shape[0], num_heads, *scores_shape[1:])  # (B, heads, T, S)
+    check_broadcastable(attention_mask.shape, scores_shape, "attention_mask")

@@ -7,15 +7,15 @@ from keras import ops
 
 from keraseq.layers import validation
 from keraseq.layers.attention import kv_cache
-from keraseq.layers.attention.initializers import fresh
 from keraseq.layers.attention.lora import LoRAKernels
-from keraseq.layers.attention.masks import causal_mask, check_broadcastable, combine_masks
+from keraseq.layers.attention.masks import causal_mask, check_attention_mask, combine_masks
 from keraseq.layers.attention.scaled_dot_product import scaled_dot_product_attention
+from keraseq.layers.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
 class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
-    r"""Multi-head attention (Vaswani et al., 2017), same weights as `keras.layers.MultiHeadAttention`.
+    r"""Multi-head attention (Vaswani et al., 2017), with the weights of Keras's MultiHeadAttention.
 
     $$
     \begin{aligned}
@@ -23,7 +23,8 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
         && \text{per head } h \\
     \text{head}_h &= \operatorname{softmax}\!\left(\frac{Q_h K_h^\top}{\sqrt{d_k}}\right) V_h
         && \text{scaled dot-product attention} \\
-    Y &= \textstyle\sum_h \text{head}_h W^O_h + b^O = [\text{head}_1, \dots, \text{head}_H]\, W^O + b^O
+    Y &= \textstyle\sum_h \text{head}_h W^O_h + b^O = [\text{head}_1, \dots, \text{head}_H]\, W^O +
+    b^O
     \end{aligned}
     $$
 
@@ -41,11 +42,13 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
     `keras.layers.MultiHeadAttention` (see `keraseq.layers.attention.lora`).
 
     Masks: the Keras masks of `query` (padding queries), `value` and `key` (padding keys), the
-    explicit `attention_mask` `(B, T, S)` and the causal mask are combined by logical AND. A query
-    that may look at nothing gets weights 0 and an attention output of 0 (the layer then returns
-    $b^O$ there), as the Keras layer does. The output carries the query's Keras mask.
+    explicit `attention_mask` `(B, T, S)` (or one per head, `(B, heads, T, S)`) and the causal mask
+    are combined by logical AND. A query that may look at nothing gets weights 0 and an attention
+    output of 0 (the layer then returns $b^O$ there), as the Keras layer does. The output carries
+    the query's Keras mask.
 
-    Which path runs: by default (`fused=True`) the attention itself is `keras.ops.dot_product_attention`
+    Which path runs: by default (`fused=True`) the attention itself is
+    `keras.ops.dot_product_attention`
     (the backend's fused kernel, as the Keras layer uses) whenever the weights are not requested, no
     dropout is active and `value_dim == key_dim` (the fused kernels need it); otherwise, or with
     `fused=False`, `scaled_dot_product_attention`, the equation written out. Both give the same
@@ -78,13 +81,15 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
         query: $X_q$, shape `(B, T, query_dim)`.
         value: $X_v$, shape `(B, S, value_dim_in)`.
         key: $X_k$, shape `(B, S, key_dim_in)`; `value` if `None`.
-        attention_mask: Optional boolean `(B, T, S)` (or broadcastable), True = attend.
+        attention_mask: Optional boolean `(B, T, S)`, or `(B, heads, T, S)` for one mask per head
+            (or broadcastable), True = attend.
         return_attention_scores: Also return the weights $A$, shape `(B, heads, T, S)`.
         training: Whether dropout is on.
         use_causal_mask: Whether query $i$ is barred from keys $j > i$ (a decoder).
         cache: Optional KV cache `(B, 2, max_length, heads, key_dim)`.
-        cache_update_index: Where to write this call's keys and values in the cache; `None` reads
-            the cache as it is.
+        cache_update_index: Where to write this call's keys and values in the cache, in
+            `[0, max_length - T]` (a Python int outside raises a `ValueError`; a traced tensor
+            must be kept in range by the caller); `None` reads the cache as it is.
 
     Returns:
         `outputs` `(B, T, output_dim)`, then the weights if `return_attention_scores`, then the new
@@ -96,7 +101,8 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
     ```python
     mha = keraseq.layers.MultiHeadAttention(num_heads=4, key_dim=16)
     x = np.random.rand(2, 10, 64).astype("float32")
-    y, weights = mha(x, x, use_causal_mask=True, return_attention_scores=True)  # (2,10,64), (2,4,10,10)
+    # y: (2, 10, 64), weights: (2, 4, 10, 10)
+    y, weights = mha(x, x, use_causal_mask=True, return_attention_scores=True)
     ```
     """
 
@@ -145,12 +151,32 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
         self.kernel_constraint = keras.constraints.get(kernel_constraint)
         self.bias_constraint = keras.constraints.get(bias_constraint)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        # As in Keras: a seed generator (a state variable) only if there is dropout to draw.
+        self.seed_generator = keras.random.SeedGenerator(seed) if self.dropout else None
         self.fused = bool(fused)
         self.supports_masking = True
 
     # --- weights -------------------------------------------------------------------------------
     lora_kernels = ("query", "key", "value", "output")
+
+    @staticmethod
+    def check_shapes(query_shape, value_shape, key_shape=None):
+        """The three input shapes as tuples, `key_shape` defaulting to `value_shape`; raises a
+        `ValueError` unless each is `(batch, positions, features)` and `value` and `key` have the
+        same positions (Keras's check and wording first)."""
+        value_shape = tuple(value_shape)
+        key_shape = value_shape if key_shape is None else tuple(key_shape)
+        if value_shape[1:-1] != key_shape[1:-1]:
+            raise ValueError(
+                "All dimensions of `value` and `key`, except the last one, must be equal, got "
+                f"value shape {value_shape} and key shape {key_shape}."
+            )
+        shapes = (tuple(query_shape), value_shape, key_shape)
+        for name, shape in zip(("query", "value", "key"), shapes):
+            validation.features_shape(
+                f"MultiHeadAttention's `{name}`", shape, "(batch, positions, features)"
+            )
+        return shapes
 
     def _projection(self, name, kernel_shape, bias_shape):
         kernel = self.add_weight(
@@ -172,13 +198,7 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
         return kernel, bias
 
     def build(self, query_shape, value_shape, key_shape=None):
-        key_shape = value_shape if key_shape is None else key_shape
-        for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
-            if len(shape) != 3:
-                raise ValueError(
-                    f"MultiHeadAttention expects `{name}` of shape (batch, positions, features), "
-                    f"got shape {tuple(shape)}."
-                )
+        query_shape, value_shape, key_shape = self.check_shapes(query_shape, value_shape, key_shape)
         heads = self.num_heads
         self.query_kernel, self.query_bias = self._projection(
             "query", (query_shape[-1], heads, self.key_dim), (heads, self.key_dim)
@@ -291,14 +311,15 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
         return results[0] if len(results) == 1 else tuple(results)
 
     def fused_attention(self, q, k, v, mask, is_causal=False):
-        """`keras.ops.dot_product_attention` on `(B, T, heads, dim)`; fully masked queries give 0."""
+        """`keras.ops.dot_product_attention` on `(B, T, heads, dim)`; a masked-out query gives 0."""
         scale = 1.0 / math.sqrt(self.key_dim)
         if mask is None:
             return ops.dot_product_attention(q, k, v, scale=scale, is_causal=is_causal)
         batch, query_length = ops.shape(q)[0], ops.shape(q)[1]
-        mask = ops.broadcast_to(mask, (batch, 1, query_length, ops.shape(k)[1]))  # (B, 1, T, S)
+        mask_heads = mask.shape[-3] if len(mask.shape) == 4 else 1  # one mask per head, or shared
+        mask = ops.broadcast_to(mask, (batch, mask_heads, query_length, ops.shape(k)[1]))
         heads = ops.dot_product_attention(q, k, v, mask=mask, scale=scale)
-        attends = ops.transpose(ops.any(mask, axis=-1, keepdims=True), (0, 2, 1, 3))  # (B, T, 1, 1)
+        attends = ops.transpose(ops.any(mask, axis=-1, keepdims=True), (0, 2, 1, 3))  # (B, T, ·, 1)
         return ops.where(attends, heads, ops.zeros_like(heads))  # (B, T, heads, value_dim)
 
     def call(
@@ -316,17 +337,19 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
         cache=None,
         cache_update_index=None,
     ):
-        key_length = value.shape[1] if cache is None else cache.shape[2]  # S
+        check_attention_mask(attention_mask, query, value, cache, self.num_heads)
+        masks = []
         if attention_mask is not None:
-            scores_shape = (query.shape[0], query.shape[1], key_length)  # (B, T, S)
-            check_broadcastable(attention_mask.shape, scores_shape, "attention_mask")
-        masks = [attention_mask]
-        if query_mask is not None:
-            masks.append(ops.expand_dims(query_mask, -1))  # a padding query sees nothing, (B, T, 1)
+            attention_mask = ops.convert_to_tensor(attention_mask)
+            if len(attention_mask.shape) == 3:  # one mask for all heads, (B, 1, T, S)
+                attention_mask = ops.expand_dims(attention_mask, 1)
+            masks.append(attention_mask)
+        if query_mask is not None:  # a padding query sees nothing, (B, 1, T, 1)
+            masks.append(ops.expand_dims(query_mask, (1, 3)))
         if cache is None:
             for mask in (value_mask, key_mask if key is not None else None):
-                if mask is not None:
-                    masks.append(ops.expand_dims(mask, -2))  # nobody sees a padding key, (B, 1, S)
+                if mask is not None:  # nobody sees a padding key, (B, 1, 1, S)
+                    masks.append(ops.expand_dims(mask, (1, 2)))
         return self.attend(
             query,
             value,
@@ -339,13 +362,19 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
             cache_update_index=cache_update_index,
         )
 
+    def compute_output_shape(self, query_shape, value_shape, key_shape=None):
+        query_shape, _, _ = self.check_shapes(query_shape, value_shape, key_shape)
+        return (*query_shape[:-1], self.output_dim or query_shape[-1])  # (B, T, output_dim)
+
     def compute_output_spec(
         self, query, value, key=None, return_attention_scores=False, cache=None, **kwargs
     ):
         batch, query_length = query.shape[0], query.shape[1]
         key_length = value.shape[1] if cache is None else cache.shape[2]
-        output_dim = self.output_dim or query.shape[-1]
-        specs = [keras.KerasTensor((batch, query_length, output_dim), self.compute_dtype)]
+        output_shape = self.compute_output_shape(
+            query.shape, value.shape, None if key is None else key.shape
+        )
+        specs = [keras.KerasTensor(output_shape, self.compute_dtype)]
         if return_attention_scores:
             weights_shape = (batch, self.num_heads, query_length, key_length)
             specs.append(keras.KerasTensor(weights_shape, self.compute_dtype))

@@ -13,7 +13,7 @@ from keraseq.layers import validation
 
 
 def positions_of(inputs, start_index):
-    """Positions `start_index ... start_index + T - 1` of the sequence axis 1 of `inputs`, float32."""
+    """Positions `start_index ... start_index + T - 1` along axis 1 of `inputs`, as float32."""
     return ops.arange(ops.shape(inputs)[1], dtype="float32") + ops.cast(
         start_index, "float32"
     )  # (T,)
@@ -21,7 +21,7 @@ def positions_of(inputs, start_index):
 
 @keras.saving.register_keras_serializable(package="keraseq")
 class SinusoidalPositionEncoding(keras.layers.Layer):
-    r"""The Transformer's fixed positional encoding; equal to `keras_hub.layers.SinePositionEncoding`.
+    r"""The Transformer's fixed positional encoding, equal to keras_hub's `SinePositionEncoding`.
 
     $$
     \begin{aligned}
@@ -58,6 +58,7 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, start_index=0):
+        validation.features_shape(type(self).__name__, inputs.shape, "(batch, T, d)")
         width = ops.shape(inputs)[-1]
         positions = ops.cast(positions_of(inputs, start_index), self.compute_dtype)  # p, (T,)
         pair = ops.cast(
@@ -90,8 +91,12 @@ class PositionEmbedding(keras.layers.Layer):
         initializer: Initializer of $E$.
 
     Call arguments:
-        inputs: Tensor `(batch, T, d)` with $T \le L$; only its shape is used.
-        start_index: Position of the first token (for decoding with a cache).
+        inputs: Tensor `(batch, T, d)`; only its shape is used.
+        start_index: Position of the first token (for decoding with a cache), with
+            `0 <= start_index <= L - T`. A Python int outside that range raises a `ValueError`;
+            a tensor (traced under `jax.jit` or `tf.function`) cannot be checked, and the caller
+            must keep it in range: the backends then differ (JAX clamps the slice, torch repeats
+            rows).
 
     Returns:
         $E_{\text{start}:\text{start}+T}$ broadcast to the shape of `inputs`.
@@ -110,6 +115,7 @@ class PositionEmbedding(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
+        validation.features_shape(type(self).__name__, input_shape, "(batch, T, d)")
         self.embeddings = self.add_weight(
             shape=(self.sequence_length, input_shape[-1]),
             name="embeddings",
@@ -117,6 +123,13 @@ class PositionEmbedding(keras.layers.Layer):
         )
 
     def call(self, inputs, start_index=0):
+        validation.window(
+            "start_index",
+            start_index,
+            inputs.shape[1],
+            self.sequence_length,
+            f"the {self.sequence_length} positions of {type(self).__name__}(sequence_length)",
+        )
         length, width = ops.shape(inputs)[1], ops.shape(inputs)[-1]
         table = ops.convert_to_tensor(self.embeddings)  # (L, d); ops.slice wants a tensor on JAX
         rows = ops.slice(table, (start_index, 0), (length, width))  # PE_p = E_p, (T, d)
@@ -148,7 +161,8 @@ class RotaryEmbedding(keras.layers.Layer):
     $$
 
     ($\theta$ repeated over both halves). A rotation preserves lengths, and
-    $\operatorname{RoPE}(q, m) \cdot \operatorname{RoPE}(k, n)$ depends on the positions only through
+    $\operatorname{RoPE}(q, m) \cdot \operatorname{RoPE}(k, n)$ depends on the positions only
+    through
     $m - n$: relative positions, applied to queries and keys inside attention.
 
     Args:
@@ -172,14 +186,13 @@ class RotaryEmbedding(keras.layers.Layer):
     def __init__(self, max_wavelength=10000, scaling_factor=1.0, **kwargs):
         super().__init__(**kwargs)
         self.max_wavelength = validation.positive_int("max_wavelength", max_wavelength)
-        if not isinstance(scaling_factor, (int, float)) or scaling_factor <= 0:
-            raise ValueError(f"`scaling_factor` must be a positive number, got {scaling_factor!r}.")
-        self.scaling_factor = float(scaling_factor)
+        self.scaling_factor = validation.positive_number("scaling_factor", scaling_factor)
         self.supports_masking = True
         self.built = True
 
     def call(self, inputs, start_index=0):
-        width = inputs.shape[-1]
+        layout = "(batch, T, ..., d)"
+        width = validation.features_shape(type(self).__name__, inputs.shape, layout, 3)[-1]
         if width is not None and width % 2:
             raise ValueError(
                 "RotaryEmbedding rotates feature pairs: the last dimension must be even, "

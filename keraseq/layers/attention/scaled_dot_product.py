@@ -1,6 +1,9 @@
-r"""Scaled dot-product attention (Vaswani et al., 2017), the equation at the heart of the Transformer.
+r"""Scaled dot-product attention (Vaswani et al., 2017): the equation at the Transformer's heart.
 
-$$\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V$$
+$$
+\operatorname{Attention}(Q, K, V)
+    = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V
+$$
 """
 
 import math
@@ -8,6 +11,7 @@ import math
 import keras
 from keras import ops
 
+from keraseq.layers import validation
 from keraseq.layers.attention.masks import causal_mask, check_broadcastable, combine_masks
 
 
@@ -31,7 +35,8 @@ def scaled_dot_product_attention(
 
     Masking: a position $(i, j)$ is attended only if both `mask` allows it and, with
     `is_causal=True`, $j \le i$ (logical AND). Masked scores are set to a large negative number
-    before the softmax, and masked weights to exactly 0 after it. So a fully masked row (a query that
+    before the softmax, and masked weights to exactly 0 after it. So a fully masked row (a query
+    that
     may look at nothing, e.g. a padding query) has weights all 0 and output all 0, never NaN: the
     same convention as `keras.layers.MultiHeadAttention`'s softmax.
 
@@ -45,8 +50,8 @@ def scaled_dot_product_attention(
         mask: Optional boolean (or 0/1) tensor broadcastable to `(..., T, S)`, True = attend.
         is_causal: Whether query $i$ is also barred from keys $j > i$ (top-left aligned, as in
             `keras.layers.MultiHeadAttention(use_causal_mask=True)`).
-        dropout_rate: Fraction of the weights $A$ to drop before multiplying $V$ (training only:
-            pass 0 at inference).
+        dropout_rate: Fraction of the weights $A$ to drop before multiplying $V$, in [0, 1)
+            (training only: pass 0 at inference).
         seed: A `keras.random.SeedGenerator` or int for the dropout.
 
     Returns:
@@ -61,6 +66,11 @@ def scaled_dot_product_attention(
     ```
     """
     query, key, value = (ops.convert_to_tensor(x) for x in (query, key, value))
+    dropout_rate = validation.rate("dropout_rate", dropout_rate)
+    for name, x in (("query", query), ("key", key), ("value", value)):
+        validation.features_shape(
+            f"scaled_dot_product_attention's `{name}`", x.shape, "(..., positions, d)", 2
+        )
     d_k, key_width = query.shape[-1], key.shape[-1]
     if d_k is not None and key_width is not None and d_k != key_width:
         raise ValueError(

@@ -1,19 +1,19 @@
-"""The Transformer decoder block: masked self-attention and a feed-forward network, each wrapped in a
-residual connection and a layer normalization."""
+"""The Transformer decoder block: masked self-attention and a feed-forward network, each wrapped in
+a residual connection and a layer normalization."""
 
 import keras
 from keras import ops
 
 from keraseq.layers import validation
 from keraseq.layers.attention.feed_forward import FeedForward
-from keraseq.layers.attention.masks import check_broadcastable, combine_masks
+from keraseq.layers.attention.masks import check_attention_mask, combine_masks
 from keraseq.layers.attention.multi_head import MultiHeadAttention
 
 
 @keras.saving.register_keras_serializable(package="keraseq")
 class TransformerBlock(keras.layers.Layer):
-    r"""A decoder-only Transformer block; same weights and outputs as `keras_hub.layers.TransformerDecoder`
-    called without an encoder sequence.
+    r"""A decoder-only Transformer block; same weights and outputs as keras-hub's
+    `TransformerDecoder` called without an encoder sequence.
 
     Post-norm (`normalize_first=False`, the original Transformer):
 
@@ -61,10 +61,13 @@ class TransformerBlock(keras.layers.Layer):
     Call arguments:
         inputs: $x$, `(B, T, width)`.
         mask: Optional padding mask `(B, T)`, True for real tokens; the Keras mask by default.
-        attention_mask: Optional boolean `(B, T, S)`, True = attend, combined with the others by AND.
+        attention_mask: Optional boolean `(B, T, S)`, True = attend, combined with the others by
+        AND.
         use_causal_mask: Whether token $i$ is barred from tokens $j > i$ (True: a decoder).
         cache: Optional KV cache `(B, 2, max_length, num_heads, width // num_heads)`.
-        cache_update_index: Where to write this call's keys and values in the cache.
+        cache_update_index: Where to write this call's keys and values in the cache, in
+            `[0, max_length - T]` (a Python int outside raises a `ValueError`; a traced tensor
+            must be kept in range by the caller).
         return_attention_scores: Also return the attention weights `(B, heads, T, S)`.
         training: Whether dropout is on.
 
@@ -78,7 +81,7 @@ class TransformerBlock(keras.layers.Layer):
     block = keraseq.layers.TransformerBlock(num_heads=4, intermediate_dim=256, normalize_first=True)
     x = np.random.rand(2, 10, 64).astype("float32")
     y = block(x)                                              # causal, (2, 10, 64)
-    cache = keraseq.layers.empty_kv_cache(2, 10, 4, 16)       # (batch, 2, max_length, heads, 64 // 4)
+    cache = keraseq.layers.empty_kv_cache(2, 10, 4, 16)  # (batch, 2, max_length, heads, 64 // 4)
     for t in range(10):                                       # one token at a time: y_t == y[:, t]
         y_t, cache = block(x[:, t : t + 1], cache=cache, cache_update_index=t)
     ```
@@ -108,11 +111,13 @@ class TransformerBlock(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        # As in Keras: a seed generator (a state variable) only if there is dropout to draw.
+        self.seed_generator = keras.random.SeedGenerator(seed) if self.dropout else None
         self.fused = bool(fused)
         self.supports_masking = True
 
     def build(self, input_shape):
+        validation.features_shape("TransformerBlock", input_shape, "(batch, T, width)")
         width = input_shape[-1]
         if width % self.num_heads:
             raise ValueError(
@@ -171,10 +176,7 @@ class TransformerBlock(keras.layers.Layer):
         return_attention_scores=False,
         training=None,
     ):
-        key_length = inputs.shape[1] if cache is None else cache.shape[2]  # S
-        if attention_mask is not None:
-            scores_shape = (inputs.shape[0], inputs.shape[1], key_length)  # (B, T, S)
-            check_broadcastable(attention_mask.shape, scores_shape, "attention_mask")
+        check_attention_mask(attention_mask, inputs, inputs, cache)
         if mask is not None and cache is None:
             padding_keys = ops.expand_dims(mask, 1)  # nobody sees a padding key, (B, 1, S)
             attention_mask = combine_masks(attention_mask, padding_keys)

@@ -7,7 +7,8 @@ them, so a keraseq cell and its `keras.layers` twin have the same weights in the
 * `recurrent_kernel`, shape `(units, gates * units)`: the recurrent half, side by side;
 * `bias`, shape `(gates * units,)`.
 
-The textbook writes one matrix per gate acting on the concatenation `[h_{t-1}, x_t]`. Splitting it by
+The textbook writes one matrix per gate acting on the concatenation `[h_{t-1}, x_t]`. Splitting it
+by
 columns of the concatenation gives the two Keras matrices:
 
 $$W_\\cdot [h_{t-1}, x_t] = W_{\\cdot h}\\, h_{t-1} + W_{\\cdot x}\\, x_t,$$
@@ -125,7 +126,7 @@ class RecurrentCell(keras.layers.Layer):
         return self.bias
 
     def project_inputs(self, inputs):
-        """$W_x x + b$ for one step `(batch, features)` or a whole sequence `(batch, time, features)`."""
+        """$W_x x + b$ for one step `(batch, features)` or a sequence `(batch, time, features)`."""
         xw = ops.matmul(inputs, self.kernel)
         bias = self.input_bias()
         return xw if bias is None else xw + bias

@@ -28,7 +28,8 @@ class GRUCell(GatedCell):
     Weights: `kernel` `(features, 3 * units)` and `recurrent_kernel` `(units, 3 * units)` hold the
     input and recurrent blocks in the order z, r, h, as `keras.layers.GRUCell`. With
     `reset_after=True` (the default, like Keras and cuDNN/torch) `bias` is `(2, 3 * units)`: row 0
-    the input biases, row 1 the recurrent ones (the reset gate multiplies $W_{hh} h_{t-1} + b_{hh}$).
+    the input biases, row 1 the recurrent ones (the reset gate multiplies $W_{hh} h_{t-1} +
+    b_{hh}$).
     With `reset_after=False` (the 2014 paper) `bias` is `(3 * units,)`.
 
     Args:

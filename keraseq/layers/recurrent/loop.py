@@ -74,6 +74,8 @@ class RecurrentLayer(keras.layers.RNN):
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
+        if mask is not None:
+            mask = time_mask(mask, sequences.shape, type(self).__name__)
         states = list(initial_state)
         x_mask, h_mask = cell.dropout_masks(sequences[:, 0, :], states[0], training)
         if x_mask is not None:
@@ -123,6 +125,21 @@ class RecurrentLayer(keras.layers.RNN):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def time_mask(mask, sequences_shape, owner):
+    """The mask as `(batch, timesteps)`: Keras's RNN also accepts `(batch, timesteps, 1)`."""
+    shape, expected = tuple(mask.shape), tuple(sequences_shape[:2])
+    if len(shape) == 3 and shape[2] == 1:
+        mask, shape = ops.squeeze(mask, -1), shape[:2]
+    if len(shape) != 2 or any(
+        m is not None and e is not None and m != e for m, e in zip(shape, expected)
+    ):
+        raise ValueError(
+            f"{owner} expects a mask of shape (batch, timesteps) = {expected} (or with a last "
+            f"axis of 1), got shape {tuple(mask.shape)}."
+        )
+    return mask
 
 
 def _cell_arguments(cell_class):

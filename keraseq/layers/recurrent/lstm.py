@@ -27,7 +27,8 @@ class LSTMCell(GatedCell):
 
     Weights: each $W_\cdot [h_{t-1}, x_t]$ is $W_{\cdot h} h_{t-1} + W_{\cdot x} x_t$. `kernel`
     `(features, 4 * units)` holds $[W_{ix}; W_{fx}; W_{cx}; W_{ox}]^\top$, `recurrent_kernel`
-    `(units, 4 * units)` the $W_{\cdot h}^\top$ blocks and `bias` `(4 * units,)` the $b_\cdot$, gates in the
+    `(units, 4 * units)` the $W_{\cdot h}^\top$ blocks and `bias` `(4 * units,)` the $b_\cdot$,
+    gates in the
     order i, f, c, o: exactly `keras.layers.LSTMCell`'s weights (and torch's i, f, g, o).
 
     Args:

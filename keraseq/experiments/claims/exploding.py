@@ -1,21 +1,28 @@
-r"""Claim 2: with a recurrent weight of spectral radius above 1 the gradient explodes; clipping tames it.
+r"""Claim 2: a recurrent weight of spectral radius above 1 explodes the gradient; clipping tames it.
 
 Part 1 sets the RNN's `recurrent_kernel` to $\rho Q$, $Q$ orthogonal (every singular value, hence
 the spectral radius, is $\rho$), feeds small inputs (so tanh stays near its linear regime) and
 measures $\lVert \partial L / \partial x_t \rVert$ against the distance: it grows like $\rho^{T-t}$.
 
 Part 2 trains the same small RNN on the recall task with plain SGD, once without clipping and once
-with `global_clipnorm`: the update $\Delta w = -\eta\, g$ then has norm at most $\eta \cdot$ clipnorm.
+with `global_clipnorm`: the update $\Delta w = -\eta\, g$ then has norm at most $\eta \cdot$
+clipnorm.
 """
 
 import keras
 import numpy as np
 
 from keraseq.analysis import input_gradient_norms
-from keraseq.experiments import plotting
-from keraseq.experiments.language import StepClock
-from keraseq.experiments.recall import recall_batch
+from keraseq.experiments.support import plotting
+from keraseq.experiments.support.language import StepClock
+from keraseq.experiments.support.recall import recall_batch
 from keraseq.layers import SimpleRNN
+
+QUICK = dict(length=24, train_steps=30)  # the quick tour's arguments of `run`
+FULL = dict(length=40, train_steps=200)  # the docs' figures
+WIDTH = "width"  # the argument that `keraseq evolve --width` sets (None: none)
+STEPS = "train_steps"  # the argument that `--steps` sets
+USES = ()  # what the tour passes in: the shared RecallBudget, the corpus
 
 
 def rnn(width, radius):

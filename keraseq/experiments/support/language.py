@@ -1,4 +1,4 @@
-"""Language-model runs shared by the speed and scaling experiments: the same corpus, recipe and clock.
+"""Language-model runs shared by the speed and scaling claims: the same corpus, recipe and clock.
 
 Every model is trained with `keraseq.training`'s recipe (AdamW, warm-up and cosine decay, global
 clipping), on `WindowBatches` of the offline `python-docs` corpus, with Keras's `fit`.
@@ -65,7 +65,7 @@ def train_lm(
     seed=0,
     verbose=1,
 ):
-    """Trains the language model of `kind` (`keraseq.models.kinds`); returns it and its measurements.
+    """Trains the language model of `kind` (`keraseq.models.kinds`); returns it, its measurements.
 
     Returns:
         `(model, {"model", "dim", "layers", "parameters", "loss": [per step], "seconds": [wall time

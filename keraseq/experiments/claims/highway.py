@@ -16,8 +16,21 @@ import numpy as np
 from keras import ops
 
 from keraseq.analysis import value_and_grad
-from keraseq.experiments import plotting
-from keraseq.experiments.recall import RecallBudget, recall_accuracy, recall_batch, train_recall
+from keraseq.experiments.support import plotting
+from keraseq.experiments.support.recall import (
+    RecallBudget,
+    recall_accuracy,
+    recall_batch,
+    train_recall,
+)
+
+QUICK = dict(delay=12)  # the quick tour's arguments of `run`
+# The full tour's delay is the longest that the LSTM recalls in `memory` at its budget: the
+# gates of a model that did not learn the task say nothing about memory (at 40 it stayed at chance).
+FULL = dict(delay=20)
+WIDTH = None  # the argument that `keraseq evolve --width` sets (None: none)
+STEPS = None  # the argument that `--steps` sets
+USES = ("budget",)  # what the tour passes in: the shared RecallBudget, the corpus
 
 STATE_INDEX = {"lstm": 1, "rnn": 0}  # c_t for the LSTM, h_t for the RNN
 
@@ -42,7 +55,7 @@ def unroll(cell, x, state_index, deltas=None):
 
 
 def state_gradient_norms(cell, x, state_index):
-    """$\\lVert \\partial \\mathbf{1}^\\top s_T / \\partial s_t \\rVert$ per step $t$, batch mean."""
+    """$\\lVert \\partial \\mathbf{1}^\\top s_T / \\partial s_t \\rVert$ per step $t$ (mean)."""
     x = ops.convert_to_tensor(x)
     zeros = np.zeros((x.shape[1], x.shape[0], cell.units), dtype="float32")
 

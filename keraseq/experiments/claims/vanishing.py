@@ -1,4 +1,4 @@
-r"""Claim 1: the RNN's gradient vanishes with the distance; the LSTM's and GRU's less; attention's not.
+r"""Claim 1: the RNN's gradient vanishes with the distance; the LSTM's, GRU's less; attention's not.
 
 For each model at the same width, the loss $L = \sum_j (y_T)_j$ is read at the last step and
 $\lVert \partial L / \partial x_t \rVert$ is measured for every earlier step $t$
@@ -9,9 +9,15 @@ import keras
 import numpy as np
 
 from keraseq.analysis import input_gradient_norms
-from keraseq.experiments import plotting
-from keraseq.experiments.encoders import sequence_encoder
+from keraseq.experiments.support import plotting
+from keraseq.experiments.support.encoders import sequence_encoder
 from keraseq.models.kinds import KINDS, check_kinds, label
+
+QUICK = dict(length=48)  # the quick tour's arguments of `run`
+FULL = dict(length=100)  # the docs' figures
+WIDTH = "width"  # the argument that `keraseq evolve --width` sets (None: none)
+STEPS = None  # the argument that `--steps` sets
+USES = ()  # what the tour passes in: the shared RecallBudget, the corpus
 
 FLOOR = 1e-3  # "vanished": less than a thousandth of the gradient at distance 0
 
@@ -51,9 +57,13 @@ def run(kinds=tuple(KINDS), width=32, length=60, batch_size=16, features=8, seed
 
 def plot(result, path):
     with plotting.figure(path, "How much gradient reaches step t (at initialisation)") as ax:
-        for kind, values in result["relative"].items():
-            ax.semilogy(result["distance"], values, label=label(kind))
-        ax.axhline(result["floor"], color="gray", linestyle=":", label="vanished")
-        ax.set_xlabel("distance T - t (steps)")
-        ax.set_ylabel("‖∂L/∂x_t‖ / ‖∂L/∂x_T‖")
-        ax.legend()
+        draw(ax, result)
+
+
+def draw(ax, result):
+    for kind, values in result["relative"].items():
+        ax.semilogy(result["distance"], values, label=label(kind))
+    ax.axhline(result["floor"], color="gray", linestyle=":", label="vanished")
+    ax.set_xlabel("distance T - t (steps)")
+    ax.set_ylabel("‖∂L/∂x_t‖ / ‖∂L/∂x_T‖")
+    ax.legend()

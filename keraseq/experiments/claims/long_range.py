@@ -8,9 +8,21 @@ tested at each distance separately.
 
 import keras
 
-from keraseq.experiments import memory
-from keraseq.experiments.recall import RecallBudget, recall_accuracy, train_recall
+from keraseq.experiments.support.recall import (
+    RecallBudget,
+    draw_accuracy,
+    plot_accuracy,
+    recall_accuracy,
+    report,
+    train_recall,
+)
 from keraseq.models.kinds import KINDS, check_kinds
+
+QUICK = dict(length=32, distances=(1, 8, 31))  # the quick tour's arguments of `run`
+FULL = dict(length=100, distances=(1, 5, 10, 20, 40, 60, 80, 99))  # the docs' figures
+WIDTH = None  # the argument that `keraseq evolve --width` sets (None: none)
+STEPS = None  # the argument that `--steps` sets
+USES = ("budget",)  # what the tour passes in: the shared RecallBudget, the corpus
 
 
 def run(
@@ -20,7 +32,7 @@ def run(
 
     Returns:
         `{"length", "distance": [...], "accuracy": {kind: [...]}, "longest_recalled", "chance_at",
-        "chance", "chance_band", "recalled_threshold", "budget"}` as in `memory.run`.
+        "chance", "chance_band", "recalled_threshold", "budget"}` as in `claims.memory.run`.
     """
     kinds = check_kinds(kinds)
     budget = budget or RecallBudget()
@@ -33,14 +45,16 @@ def run(
         model = train_recall(kind, budget, length, None, True, seed)
         accuracy[kind] = [recall_accuracy(model, budget, length, d, True, seed) for d in distances]
         bar.add(1)
-    return {"length": length, **memory.report("distance", distances, accuracy, budget)}
+    return {"length": length, **report("distance", distances, accuracy, budget)}
+
+
+XLABEL = "distance from the cue to the query (steps)"
 
 
 def plot(result, path):
-    memory.plot_accuracy(
-        result,
-        path,
-        "distance",
-        f"Recall at a fixed length of {result['length']} steps, one model each",
-        "distance from the cue to the query (steps)",
-    )
+    title = f"Recall at a fixed length of {result['length']} steps, one model each"
+    plot_accuracy(result, path, "distance", title, XLABEL)
+
+
+def draw(ax, result):
+    draw_accuracy(ax, result, "distance", XLABEL)

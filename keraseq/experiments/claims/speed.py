@@ -14,10 +14,20 @@ import time
 import keras
 import numpy as np
 
-from keraseq.experiments import language, plotting
-from keraseq.experiments.encoders import measure_grid
-from keraseq.experiments.recall import RecallBudget, recall_classifier
+from keraseq.experiments.support import language, plotting
+from keraseq.experiments.support.encoders import measure_grid
+from keraseq.experiments.support.recall import RecallBudget, recall_classifier
 from keraseq.models.kinds import KINDS, check_kinds, label
+
+QUICK = dict(
+    lengths=(16, 128), repeats=3, lm_dim=64, lm_steps=100, target_loss=3.05
+)  # the quick tour's arguments of `run`
+FULL = dict(
+    lengths=(16, 32, 64, 128, 256, 512), repeats=7, lm_dim=128, lm_steps=1500, target_loss=1.8
+)  # the docs' figures
+WIDTH = "lm_dim"  # the argument that `keraseq evolve --width` sets (None: none)
+STEPS = "lm_steps"  # the argument that `--steps` sets
+USES = ("budget", "data")  # what the tour passes in: the shared RecallBudget, the corpus
 
 SMOOTHING = 0.9  # exponential moving average of the training loss
 
@@ -103,16 +113,21 @@ def run(
 
 def plot(result, path):
     with plotting.figure(path, "Training speed", ncols=2) as (steps, curves):
-        for kind, values in result["step_seconds"].items():
-            steps.loglog(result["length"], values, marker="o", label=label(kind))
-        steps.set_xticks(result["length"], [str(t) for t in result["length"]])  # no 2×10¹ clutter
-        steps.minorticks_off()
-        steps.set_xlabel("sequence length T")
-        steps.set_ylabel("seconds per training step")
-        steps.legend()
+        draw(steps, result)
         for kind, lm in result["lm"].items():
             curves.plot(lm["seconds"], smoothed(lm["loss"]), label=KINDS[kind].language_model_label)
         curves.axhline(result["target_loss"], color="gray", linestyle=":", label="target")
         curves.set_xlabel("wall time (s, compiling excluded)")
         curves.set_ylabel("training loss (smoothed)")
         curves.legend()
+
+
+def draw(ax, result):
+    """Seconds per training step against the sequence length, per model."""
+    for kind, values in result["step_seconds"].items():
+        ax.loglog(result["length"], values, marker="o", label=label(kind))
+    ax.set_xticks(result["length"], [str(t) for t in result["length"]])  # no 2×10¹ clutter
+    ax.minorticks_off()
+    ax.set_xlabel("sequence length T")
+    ax.set_ylabel("seconds per training step")
+    ax.legend()

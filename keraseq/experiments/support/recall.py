@@ -13,7 +13,11 @@ import dataclasses
 import keras
 import numpy as np
 
-from keraseq.experiments.encoders import sequence_encoder
+from keraseq.experiments.support import plotting
+from keraseq.experiments.support.encoders import sequence_encoder
+from keraseq.models.kinds import label
+
+RECALLED = 0.9  # a delay is "recalled" when the test accuracy reaches 90%
 
 
 def recall_batch(rng, n, length, distance, num_symbols, distractors=False):
@@ -106,11 +110,64 @@ def recall_accuracy(model, budget, length, distance, distractors, seed):
         budget.num_symbols,
         distractors,
     )
-    logits = model.predict(x, batch_size=256, verbose=0)
+    # A direct call: `predict` would compile a new function for every model measured (on
+    # TensorFlow, a stream of "triggered tf.function retracing" warnings).
+    logits = keras.ops.convert_to_numpy(model(x, training=False))  # (eval_size, num_symbols)
     return float(np.mean(np.argmax(logits, axis=-1) == y))
+
+
+# a delay is "recalled" when the test accuracy reaches 90%
+
+
+def report(x_key, distances, accuracy, budget):
+    """The results of a recall experiment: accuracies, and per model the longest distance with
+    accuracy >= RECALLED and the first one within the chance band (None if there is none)."""
+    band = chance_band(budget)
+    longest, chance_at = {}, {}
+    for kind, values in accuracy.items():
+        recalled = [d for d, a in zip(distances, values) if a >= RECALLED]
+        at_chance = [d for d, a in zip(distances, values) if a <= band]
+        longest[kind] = max(recalled, default=None)
+        chance_at[kind] = min(at_chance, default=None)
+    return {
+        x_key: distances,
+        "accuracy": accuracy,
+        "longest_recalled": longest,
+        "chance_at": chance_at,
+        "chance": budget.chance,
+        "chance_band": band,
+        "recalled_threshold": RECALLED,
+        "budget": vars(budget),
+    }
 
 
 def chance_band(budget):
     """Highest accuracy still consistent with guessing: chance + 3 binomial standard deviations."""
     p = budget.chance
     return p + 3.0 * np.sqrt(p * (1 - p) / budget.eval_size)
+
+
+def plot_accuracy(result, path, x_key, title, xlabel):
+    """Accuracy against `result[x_key]` per model, with chance and the recall threshold."""
+    with plotting.figure(path, title) as ax:
+        draw_accuracy(ax, result, x_key, xlabel)
+
+
+def draw_accuracy(ax, result, x_key, xlabel):
+    # Models that agree draw on top of each other: each gets its own marker, the later ones
+    # thinner, so that every curve stays visible.
+    for i, (kind, values) in enumerate(result["accuracy"].items()):
+        ax.plot(
+            result[x_key],
+            values,
+            marker="osD^"[i % 4],
+            markersize=9 - 2 * i,
+            linewidth=3 - 0.6 * i,
+            label=label(kind),
+        )
+    ax.axhline(result["chance"], color="gray", linestyle=":", label="chance")
+    ax.axhline(result["recalled_threshold"], color="gray", linestyle="--", label="recalled")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1.05)
+    ax.legend()

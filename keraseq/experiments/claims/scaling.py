@@ -10,8 +10,14 @@ the measurements (`describe`), never assumed.
 import keras
 import numpy as np
 
-from keraseq.experiments import language, plotting
+from keraseq.experiments.support import language, plotting
 from keraseq.models.kinds import KINDS
+
+QUICK = dict(dims=(16, 48), steps=80)  # the quick tour's arguments of `run`
+FULL = dict(dims=(16, 32, 64, 128, 192), steps=1500)  # the docs' figures
+WIDTH = None  # the argument that `keraseq evolve --width` sets (None: none)
+STEPS = "steps"  # the argument that `--steps` sets
+USES = ("data",)  # what the tour passes in: the shared RecallBudget, the corpus
 
 SCALED = ("lstm", "transformer")  # the LSTM LM against MiniGPT
 
@@ -26,7 +32,7 @@ def slope(points):
 
 
 def top_slope(points):
-    """The slope between the two largest sizes: does the model still improve with more parameters?"""
+    """The slope between the two largest sizes: does the model still gain from more parameters?"""
     return slope(points[-2:])
 
 
@@ -43,7 +49,8 @@ def describe(result):
             )
         if len(points) > 2:
             lines.append(
-                f"{KINDS[kind].language_model_label} between its two largest sizes: {top_slope(points):+.3f} "
+                f"{KINDS[kind].language_model_label} between its two largest sizes: "
+                f"{top_slope(points):+.3f} "
                 f"per 10× parameters."
             )
     pairs = list(zip(lstm, transformer))  # the i-th width of each
@@ -101,13 +108,17 @@ def run(
 
 def plot(result, path):
     with plotting.figure(path, "Validation loss against size, same token budget") as ax:
-        for kind, points in result["points"].items():
-            ax.semilogx(
-                [p["parameters"] for p in points],
-                [p["val_loss"] for p in points],
-                marker="o",
-                label=KINDS[kind].language_model_label,
-            )
-        ax.set_xlabel("parameters")
-        ax.set_ylabel("validation loss (nats per character)")
-        ax.legend()
+        draw(ax, result)
+
+
+def draw(ax, result):
+    for kind, points in result["points"].items():
+        ax.semilogx(
+            [p["parameters"] for p in points],
+            [p["val_loss"] for p in points],
+            marker="o",
+            label=KINDS[kind].language_model_label,
+        )
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("validation loss (nats per character)")
+    ax.legend()

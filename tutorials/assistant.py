@@ -1,0 +1,261 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # From language model to assistant
+#
+# LLMs are made in three stages. **Pretraining**: self-supervised next-token prediction on a large
+# corpus (the mini-LLM page, `keraseq train`). **Fine-tuning**: supervised training on
+# task-specific or instruction data, so that the model answers a request instead of continuing
+# the text. **RLHF**: learning from human feedback on the answers. The capabilities people expect
+# of an assistant (text generation, question answering, summarization, translation, code
+# generation, reasoning) come from the later stages; this page is the second, at the smallest
+# scale where it visibly works: the character-level MiniGPT pretrained on CPython's docs, on a CPU.
+#
+# Everything here is also a command:
+#
+# ```bash
+# keraseq finetune runs/transformer --out runs/sft        # --tasks, --steps, --lora RANK, ...
+# keraseq eval runs/transformer runs/sft                  # held-out exact match, corpus loss
+# keraseq chat runs/sft --prompt "In digits: forty two"
+# ```
+
+# %%
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import Markdown, display
+
+import keraseq
+from keraseq.analysis.autodiff import value_and_grad
+from keraseq.experiments.tables import markdown_table
+from keraseq.posttraining import chat, sft
+from keraseq.posttraining.evaluate import eval_table, evaluate_checkpoint
+from keraseq.posttraining.finetune import finetune
+from keraseq.posttraining.tasks import TASKS
+from keraseq.training import train
+from keraseq.tutorial import show_source, start
+
+QUICK, rng = start(seed=0)
+RUNS = Path(tempfile.mkdtemp(prefix="keraseq-assistant-"))
+
+# %% [markdown]
+# ## The tasks: one per capability, each with a checker
+#
+# `keraseq.posttraining.tasks` generates (prompt, answer) pairs from random inputs. A stable hash
+# of each input puts one in five in the held-out split, never trained on: every number below is
+# measured on held-out prompts. A checker scores an answer: exact match, except for code, which is
+# *run* (parsed with `ast`, arithmetic only, never `eval`) on 8 inputs and scored by the share of
+# them where it gives the reference's value.
+
+# %%
+for task in TASKS.values():
+    example = task.examples("test", 1)[0]
+    print(f"{task.capability:>18}  {task.name:<15} {example.prompt!r} -> {example.answer!r}")
+print(TASKS["code"].score("4*(3+x)", "(x+3)*4"), TASKS["code"].score("x", "x**2"))
+
+# %% [markdown]
+# ## The chat template
+#
+# One format everywhere (training, `keraseq eval`, `keraseq chat`, the RLHF stage): the user's turn
+# after `Q: `, the assistant's after `A: `, and a newline ends the answer.
+
+# %%
+print(repr(chat.format_example("In digits: forty two", "42")))
+
+# %% [markdown]
+# Real chat models add special tokens for these markers (ChatML's `<|im_start|>`), growing the
+# embedding and the head by a few rows. keraseq's markers are characters the base vocabulary
+# already has: the model reads 64 characters at a time, and the 8 that the markers take leave
+# room for every task; no new, untrained rows; the tokenizer and the checkpoint format stay as
+# `keraseq train` wrote them. `Q: ` never occurs in the pretraining corpus, so whatever the model
+# does after it, it learned by fine-tuning.
+#
+# ## The loss: the answer only
+#
+# Supervised fine-tuning (InstructGPT's first stage, TRL's `SFTTrainer` with its completion-only
+# loss) is next-token cross-entropy on the answer's tokens alone: the prompt is context, not a
+# target.
+#
+# $$
+# \mathcal{L}_{\text{SFT}} = -\frac{\sum_{b,t} m_{b,t} \log p_\theta(y_{b,t} \mid y_{b,<t})}
+# {\sum_{b,t} m_{b,t}}, \qquad m_{b,t} = 1 \text{ on the answer's tokens and its end, else } 0
+# $$
+#
+# In Keras the mask $m$ is a per-token `sample_weight`, and the loss's `mean_with_sample_weight`
+# reduction divides by $\sum m$:
+
+# %%
+show_source(sft, start="SFT_LOSS =", end="Σ m")
+show_source(sft.sft_arrays, start="for row,", end="m_t = 1")
+
+# %%
+tokenizer = keraseq.data.CharTokenizer.from_text(keraseq.data.load_corpus("python-docs"))
+x, y, weight = sft.sft_arrays(tokenizer, [TASKS["numbers"].examples("train", 1)[0]], 64)
+targets = tokenizer.detokenize(y[0][weight[0] > 0])
+print("inputs :", repr(tokenizer.detokenize(x[0][: int(np.flatnonzero(weight[0])[-1]) + 1])))
+print("targets with weight 1:", repr(targets))
+
+# %% [markdown]
+# So the prompt gets no gradient: the derivative of the loss with respect to the logits at every
+# prompt position is exactly zero (a test checks it on every backend,
+# `tests/posttraining/test_sft.py`):
+
+# %%
+probe = keraseq.models.MiniGPT(tokenizer.vocabulary_size(), 64, 1, 2, 16, 32)
+logits = probe(x)
+_, (grad,) = value_and_grad(lambda z: sft.SFT_LOSS(y, z, sample_weight=weight), logits)
+grad = keras.ops.convert_to_numpy(grad)
+zero_on_prompt = bool((grad[weight == 0] == 0).all())
+print(f"gradient zero on every prompt position: {zero_on_prompt}")
+assert zero_on_prompt and (np.abs(grad[weight == 1]).sum(-1) > 0).all()
+
+# %% [markdown]
+# ## Fine-tuning, live
+#
+# `finetune` (what `keraseq finetune` runs) loads a `keraseq train` checkpoint, draws each batch
+# from the training splits of the tasks, and trains under that loss with `keraseq train`'s AdamW,
+# schedule, checkpoints and `metrics.csv`. This page runs a small version (a small base, a few
+# tasks) so that it builds in minutes; the benchmark below is the full size.
+
+# %%
+if QUICK:
+    BASE = dict(steps=20, batch_size=8, num_layers=1, hidden_dim=32, eval_batches=2)
+    SFT = dict(tasks="qa,numbers", steps=10, batch_size=8, eval_batches=1)
+    COUNT = 5
+else:
+    BASE = dict(steps=300, num_layers=2, hidden_dim=64, eval_batches=5)
+    SFT = dict(tasks="qa,numbers", steps=150, batch_size=16)
+    COUNT = 50
+started = time.perf_counter()
+train(RUNS / "base", verbose=0, **BASE)
+base_seconds = time.perf_counter() - started
+started = time.perf_counter()
+finetune(RUNS / "sft", base=RUNS / "base", verbose=0, **SFT)
+print(
+    f"pretraining {BASE['steps']} steps: {base_seconds:.0f} s; fine-tuning {SFT['steps']} steps: "
+    f"{time.perf_counter() - started:.0f} s"
+)
+live = [evaluate_checkpoint(RUNS / run, SFT["tasks"], COUNT) for run in ("base", "sft")]
+display(Markdown(markdown_table(*eval_table(live))))
+
+# %% [markdown]
+# ## The benchmark: every capability, measured
+#
+# `benchmarks/finetune.py` fine-tunes the 2000-step `python-docs` MiniGPT (nanoGPT's recipe) on
+# all six tasks at once, then compares LoRA, a pretraining mix and the chain of thought, and
+# evaluates every checkpoint on 200 held-out prompts per task with greedy decoding. Its committed
+# result:
+
+# %%
+RESULTS = next(p for p in (Path("../benchmarks/results"), Path("benchmarks/results")) if p.is_dir())
+bench = json.loads((RESULTS / "finetune-full-jax.json").read_text())
+names = ["base", *bench["runs"]]
+for run, result in zip(names, bench["eval"]):
+    result["checkpoint"] = run
+display(Markdown(markdown_table(*eval_table(bench["eval"]))))
+base_eval, sft_eval = bench["eval"][0], bench["eval"][1]
+best = {name: r["exact_match"] for name, r in sft_eval["tasks"].items()}
+base_best = max(r["exact_match"] for r in base_eval["tasks"].values())
+capabilities = {TASKS[n].capability for n, v in best.items() if v >= 0.8}
+print(
+    f"base: at most {100 * base_best:.0f}% on any task; after SFT, >= 80% on "
+    f"{len(capabilities)} capabilities ({', '.join(sorted(capabilities))})"
+)
+print(
+    f"cost on the pretraining corpus: validation loss {base_eval['val_loss']:.3f} -> "
+    f"{sft_eval['val_loss']:.3f}"
+)
+sft_run = bench["runs"]["sft"]
+print(
+    f"fine-tuning took {sft_run['seconds']:.0f} s ({sft_run['settings']['steps']} steps of "
+    f"{sft_run['settings']['batch_size']}) at a load average of {sft_run['load_average'][0]} "
+    f"on {bench['cpu_count']} cores"
+)
+
+# %% [markdown]
+# The same held-out prompts, answered by the base model and by the fine-tuned one (greedy):
+
+# %%
+for name in sft_eval["tasks"]:
+    for before, after in list(
+        zip(base_eval["tasks"][name]["samples"], sft_eval["tasks"][name]["samples"])
+    )[:2]:
+        print(f"{name:>15}  {after['prompt']!r}")
+        print(
+            f"{'':>15}  base {before['answer']!r}   SFT {after['answer']!r}   "
+            f"reference {after['reference']!r}"
+        )
+
+# %% [markdown]
+# ## LoRA against full fine-tuning
+#
+# LoRA (Hu et al. 2021) freezes the pretrained weights and trains a low-rank update
+# $W + \frac{\alpha}{r} A B$ of each attention and feed-forward kernel (`enable_lora(rank)` on
+# keraseq's layers and on `MiniGPT`; `keraseq finetune --lora RANK`):
+
+# %%
+if "lora" in bench["runs"]:
+    lora_eval = bench["eval"][names.index("lora")]
+    rows = [
+        [
+            run,
+            f"{bench['runs'][run]['trainable_parameters']:,}",
+            *[f"{100 * r['exact_match']:.0f}%" for r in e["tasks"].values()],
+        ]
+        for run, e in (("sft", sft_eval), ("lora", lora_eval))
+    ]
+    display(Markdown(markdown_table(["run", "trainable", *sft_eval["tasks"]], rows)))
+
+# %% [markdown]
+# ## Reasoning: the chain of thought
+#
+# The same sums, trained with the answer given at once or written column by column with the
+# carries (Lee et al. 2023, "Teaching Arithmetic to Small Transformers": such formats make
+# arithmetic far easier to learn for small models). Same batches, same steps; held-out exact
+# match of the result against training steps:
+
+# %%
+if "chain_of_thought" in bench:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, cot in bench["chain_of_thought"].items():
+        steps = [p["step"] for p in cot["curve"]]
+        ax.plot(steps, [100 * p["exact_match"] for p in cot["curve"]], "-o", label=name)
+    ax.set_xlabel("fine-tuning step")
+    ax.set_ylabel("held-out exact match (%)")
+    ax.legend()
+    plt.show()
+    final = {n: c["curve"][-1]["exact_match"] for n, c in bench["chain_of_thought"].items()}
+    print(
+        f"after {steps[-1]} steps: direct {100 * final['addition']:.0f}%, step by step "
+        f"{100 * final['addition_steps']:.0f}%"
+    )
+
+# %% [markdown]
+# ## On the real scale
+#
+# The same stage made GPT-3 into InstructGPT (Ouyang et al. 2022): supervised fine-tuning on
+# about 13,000 prompts with answers written by labelers, then RLHF; the labelers preferred the
+# answers of the 1.3B-parameter InstructGPT to those of the 175B GPT-3, a model 100 times larger.
+# FLAN (Wei et al. 2021) instruction-tuned a 137B model on more than 60 datasets phrased as
+# instructions; zero-shot, it beat 175B GPT-3 on 20 of the 25 datasets evaluated. LoRA (Hu et al.
+# 2021) fine-tunes GPT-3 175B with 10,000 times fewer trainable parameters and a third of the GPU
+# memory. The tasks here are tiny and synthetic, but the mechanism is the one above: the
+# pretrained model already holds the text; a small amount of supervised data, with the loss on
+# the answers, teaches it to answer.
