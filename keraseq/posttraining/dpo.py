@@ -173,14 +173,5 @@ def train_dpo(
                 ),
             }
 
-        run_steps(
-            trainer,
-            lambda step: (batches(step), {}),
-            measure,
-            lambda: checkpoint.save_model(policy, out),
-            out,
-            steps,
-            interval,
-            verbose,
-        )
+        run_steps(trainer, policy, batches, measure, out, steps, interval, verbose)
         return policy

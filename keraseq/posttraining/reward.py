@@ -74,14 +74,15 @@ def pair_arrays(tokenizer, pairs, length):
 
 
 def epoch_batches(arrays, batch_size, seed):
-    """`step -> batch`: batches of a new permutation each epoch, a function of the step alone."""
+    """`step -> (batch, {})`: batches of a new permutation each epoch, a function of the step
+    alone (no measurement is made while building them)."""
     count = len(next(iter(arrays.values())))
     per_epoch = max(1, count // batch_size)
 
     def batch(step):
         order = np.random.default_rng([seed, step // per_epoch]).permutation(count)
         rows = order[(step % per_epoch) * batch_size :][:batch_size]
-        return {name: values[rows] for name, values in arrays.items()}
+        return {name: values[rows] for name, values in arrays.items()}, {}
 
     return batch
 
@@ -187,15 +188,6 @@ def train_reward(
                 ),
             }
 
-        logs = run_steps(
-            trainer,
-            lambda step: (batches(step), {}),
-            measure,
-            lambda: checkpoint.save_model(reward_model, out),
-            out,
-            steps,
-            interval,
-            verbose,
-        )
+        logs = run_steps(trainer, reward_model, batches, measure, out, steps, interval, verbose)
         accuracy = (logs or measure())["heldout_accuracy"]
         return reward_model, accuracy

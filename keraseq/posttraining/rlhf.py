@@ -177,9 +177,9 @@ def train_rlhf(
 
         run_steps(
             trainer,
+            policy,
             make_batch,
             dict,
-            lambda: checkpoint.save_model(policy, out),
             out,
             steps,
             interval,

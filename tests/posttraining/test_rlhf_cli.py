@@ -2,19 +2,11 @@
 
 import pytest
 from rlhf_fixtures import save_tiny_model, sft_dir, task_tokenizer  # noqa: F401
+from test_finetune import one_line_error
 
 from keraseq import checkpoint
-from keraseq.cli import main
 from keraseq.posttraining import runs
 from keraseq.posttraining.reward import reward_model_from
-
-
-def one_line_error(capsys, argv, command):
-    capsys.readouterr()
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and err.startswith(f"keraseq {command}: error: "), err
-    return err
 
 
 @pytest.fixture(scope="module")
