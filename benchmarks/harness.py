@@ -6,8 +6,10 @@ markdown)`.
 """
 
 import argparse
+import datetime
 import json
 import os
+import platform
 import random
 import statistics
 import subprocess
@@ -47,6 +49,26 @@ def threads_report(threads):
     if threads and "tensorflow" in sys.modules:
         sys.modules["tensorflow"].config.threading.set_intra_op_parallelism_threads(threads)
     return {**machine.thread_settings(), "load_average_1min": round(os.getloadavg()[0], 2)}
+
+
+def machine_line():
+    """Where and when a table was measured: `x86_64, 2 CPUs, 2026-11-28 07:50 UTC.`"""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} CPUs, {now:%Y-%m-%d %H:%M} UTC."
+
+
+def backend_result(backend, threads, **measured):
+    """A child's JSON result: its backend, Keras version and thread report, then `measured`."""
+    import keras
+
+    return {
+        "backend": backend,
+        "keras": keras.__version__,
+        "jit_compile": "auto",
+        "threads": threads,
+        **measured,
+    }
 
 
 def interleaved_times(calls, rounds, warmup):

@@ -5,14 +5,19 @@ dropout 0, AdamW at 1e-3 (beta2 0.99, weight decay 0.1 on matrices), 100 warm-up
 to 1e-4 at step 2000, gradient clipping at 1. The LSTM language model (2 layers of 256) gets the
 same
 budget and batches, with its own learning rate (`MODEL_FLAGS`). Every Keras run is `keraseq train`
-itself, in its own process per backend; the twin is `torch_minigpt.py`, the same MiniGPT in plain
-PyTorch on the same batches.
+itself, in its own process per backend; the twins are `torch_minigpt.py`, the same MiniGPT and LSTM
+LM (`torch.nn.LSTM`) in plain PyTorch on the same batches.
 
 Reference (nanoGPT on 2 threads): validation loss 1.8857 at step 2000, about 45 ms/step
 (about 17,000 tokens/s); the 2 x 256 LSTM reached 1.7638. Targets checked here, per backend:
 
 * MiniGPT validation loss <= 1.88, RecurrentLM(lstm, 2 x 256) <= 1.77 at 2000 steps;
-* MiniGPT tokens/s >= 1.2 x the PyTorch twin's on the best backend and >= 0.8 x on every backend.
+* MiniGPT tokens/s >= 1.0 x the PyTorch twin's on the best backend and >= 0.9 x on every backend
+  (issue 13; it was 1.2 x and 0.8 x before);
+* LSTM LM tokens/s >= 0.5 x its PyTorch twin's (`torch.nn.LSTM`) on every backend.
+
+`benchmarks/lm_train_step.py` measures the same speed ratios in one process, interleaved, which a
+busy machine disturbs less than these runs one after the other.
 
 Tokens/s is the median over evaluation intervals of the training steps only, leaving out the first
 interval (it includes compiling the train step).
@@ -75,7 +80,7 @@ def parse_args(argv=None):
         default=SHARED_SHAKESPEARE,
         help="a local copy of Tiny Shakespeare to seed the Keras cache with",
     )
-    parser.add_argument("--no-twin", action="store_true", help="skip the PyTorch twin")
+    parser.add_argument("--no-twin", action="store_true", help="skip the PyTorch twins")
     parser.add_argument(
         "--runs",
         type=Path,
@@ -138,7 +143,7 @@ def main(argv=None):
     results = []
     jobs = [(b, m) for b in args.backends for m in args.models]
     if not args.no_twin:
-        jobs.append(("torch-twin", "transformer"))
+        jobs += [("torch-twin", m) for m in args.models]
     for backend, model in jobs:
         run_dir = runs / f"{backend}-{model}"
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -147,6 +152,9 @@ def main(argv=None):
             command = [
                 sys.executable,
                 str(HERE / "torch_minigpt.py"),
+                "--model",
+                model,
+                *MODEL_FLAGS[model],
                 "--steps",
                 str(args.steps),
                 "--threads",
@@ -179,7 +187,7 @@ def main(argv=None):
 
 
 def write_report(results, args):
-    twin = next((r for r in results if r["backend"] == "torch-twin"), None)
+    twins = {r["model"]: r for r in results if r["backend"] == "torch-twin"}
     measured = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
     lines = [
         f"# MiniGPT on Tiny Shakespeare, nanoGPT's CPU recipe ({args.steps} steps)",
@@ -193,20 +201,19 @@ def write_report(results, args):
     for r in results:
         target = TARGET_LOSS[r["model"]]
         verdict = ("ok" if r["val_loss"] <= target else "MISSED") if args.steps == 2000 else "n/a"
-        ratio = "n/a"
-        if twin and r["model"] == "transformer":
-            ratio = f"{r['tokens_per_second'] / twin['tokens_per_second']:.2f}x"
+        twin = twins.get(r["model"])
+        ratio = f"{r['tokens_per_second'] / twin['tokens_per_second']:.2f}x" if twin else "n/a"
         lines.append(
             f"| {r['backend']} | {r['model']} | {r['val_loss']:.4f} | <= {target} "
             f"({REFERENCE[r['model']]}): {verdict} | {r['tokens_per_second']:,.0f} | {ratio} |"
         )
     ours = [r for r in results if r["model"] == "transformer" and r["backend"] != "torch-twin"]
-    if twin and ours:
-        ratios = [r["tokens_per_second"] / twin["tokens_per_second"] for r in ours]
+    if "transformer" in twins and ours:
+        ratios = [r["tokens_per_second"] / twins["transformer"]["tokens_per_second"] for r in ours]
         lines += [
             "",
-            f"MiniGPT speed vs the twin: best {max(ratios):.2f}x (target >= 1.2x), "
-            f"worst {min(ratios):.2f}x (target >= 0.8x on every backend).",
+            f"MiniGPT speed vs the twin: best {max(ratios):.2f}x (target >= 1.0x), "
+            f"worst {min(ratios):.2f}x (target >= 0.9x on every backend).",
         ]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "minigpt.md").write_text("\n".join(lines) + "\n")

@@ -23,17 +23,15 @@ Profilers slow small kernels down, so the shares, not the absolute times, are th
 
 Usage:
 
-    python benchmarks/profile_step.py            # jax, tensorflow, torch; transformer and lstm
+    python benchmarks/profile_step.py           # jax, tensorflow, torch; transformer and lstm
     python benchmarks/profile_step.py --backends torch --steps 5
 
 Writes `benchmarks/results/profile.md` and `.json`.
 """
 
 import contextlib
-import datetime
 import glob
 import os
-import platform
 import tempfile
 import time
 
@@ -88,8 +86,7 @@ def categorize(scope, op):
     return "other compute"
 
 
-# --- the model, its data and the scopes that mark attention and the optimizer
-# ----------------------
+# --- the model, its data and the scopes that mark attention and the optimizer ---------------------
 def setup(model_kind, steps):
     import keras
 
@@ -151,8 +148,7 @@ def _torch_range(name):
     return torch.profiler.record_function(name)
 
 
-# --- torch: torch.profiler's events
-# ------------------------------------------------------------------
+# --- torch: torch.profiler's events ---------------------------------------------------------------
 def torch_shares(run, steps):
     import torch
 
@@ -185,8 +181,7 @@ def _torch_op(name):
     return name
 
 
-# --- TensorFlow and JAX: the XPlane file
-# ---------------------------------------------------------------
+# --- TensorFlow and JAX: the XPlane file ----------------------------------------------------------
 def xplane_shares(run, steps, backend):
     directory = tempfile.mkdtemp(prefix=f"keraseq-profile-{backend}-")
     if backend == "jax":
@@ -240,8 +235,9 @@ def xplane_shares(run, steps, backend):
     in_kernels = sum(kernels.values())
     scale = graph_seconds / busy if busy else 0.0
     kernels = {k: v * scale for k, v in kernels.items()}
-    total = in_kernels * scale
-    return _shares(kernels, wall, data, graph_seconds=graph_seconds, kernel_total=total)
+    return _shares(
+        kernels, wall, data, graph_seconds=graph_seconds, kernel_total=in_kernels * scale
+    )
 
 
 def _close(span, kernels):
@@ -311,10 +307,8 @@ def _shares(kernels, wall, data, graph_seconds, kernel_total=None):
     }
 
 
-# --- one backend, in this process
-# -------------------------------------------------------------------
+# --- one backend, in this process -----------------------------------------------------------------
 def measure(backend, args):
-    import keras
 
     threads = harness.threads_report(args.threads)
     results = {}
@@ -325,21 +319,14 @@ def measure(backend, args):
         else:
             results[model_kind] = xplane_shares(run, args.steps, backend)
         results[model_kind]["load_after"] = round(os.getloadavg()[0], 2)
-    return {
-        "backend": backend,
-        "keras": keras.__version__,
-        "jit_compile": "auto",
-        "threads": threads,
-        "profiles": results,
-    }
+    return harness.backend_result(backend, threads, profiles=results)
 
 
 def markdown(results, args):
     lines = [
         f"Share of one `keraseq train` step (`fit`, nanoGPT's CPU recipe: batch 12, context 64) "
         f"per category, under each backend's profiler, {args.steps} profiled steps after 3 "
-        f"compiling ones. {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. The machine was "
+        f"compiling ones. {harness.machine_line()} The machine was "
         "shared (load below): the profiler's ms/step are slower than the benchmarks', the shares "
         "are what to read.",
         "",

@@ -1,15 +1,17 @@
-"""The plain-PyTorch twin of `keraseq.models.MiniGPT`, trained with the same recipe and batches.
+"""Plain-PyTorch twins of `keraseq.models.MiniGPT` and `RecurrentLM("lstm")`: same recipe, batches.
 
 Same architecture (token + position embeddings, pre-norm blocks with biased Q/K/V/output projections
 and a GELU MLP, final LayerNorm, head tied to the token embedding, N(0, 0.02) initialization), same
 optimizer (AdamW, beta2 0.99, eps 1e-8, weight decay on matrices only, global-norm clipping), the
 same learning rate at every step (Keras's `CosineDecay` with linear warm-up, written out) and the
 same batches (`keraseq.data.WindowBatches`, a NumPy function of the step). Eager PyTorch, as
-nanoGPT's CPU recipe (`--compile=False`).
+nanoGPT's CPU recipe (`--compile=False`). The LSTM twin is `nn.Embedding`, `torch.nn.LSTM` (its
+fused kernel, all layers in one module) and `nn.Linear`, the layout of `RecurrentLM`.
 
 Usage (normally called by `minigpt_shakespeare.py`):
 
     python benchmarks/torch_minigpt.py --steps 2000 --out benchmarks/results/runs/torch-twin
+    python benchmarks/torch_minigpt.py --model lstm --lr 3e-3 --min-lr 3e-4 --weight-decay 0 ...
 
 writes `OUT/metrics.csv` in the format of `keraseq train`.
 """
@@ -61,6 +63,55 @@ class TorchMiniGPT(nn.Module):
         return self.ln_f(x) @ self.wte.weight.T  # (B, T, vocab), tied head
 
 
+class TorchLSTMLM(nn.Module):
+    def __init__(self, vocab, d, layers):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, d)
+        self.lstm = nn.LSTM(d, d, num_layers=layers, batch_first=True)
+        self.head = nn.Linear(d, vocab)
+
+    def forward(self, idx):
+        return self.head(self.lstm(self.embedding(idx))[0])  # (B, T, vocab)
+
+
+def twin(config, vocab):
+    """The twin of `build_model(config, vocab)` and its AdamW (weight decay on matrices only)."""
+    if config.model == "transformer":
+        model = TorchMiniGPT(
+            vocab, config.sequence_length, config.num_layers, config.num_heads, config.hidden_dim
+        )
+    else:
+        model = TorchLSTMLM(vocab, config.hidden_dim, config.num_layers)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+        ],
+        lr=config.learning_rate,
+        betas=(0.9, config.beta_2),
+        eps=1e-8,
+    )
+    return model, optimizer
+
+
+def loss_of(model, x, y):
+    logits = model(torch.from_numpy(x).long())  # (B, T, vocab)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).long().reshape(-1)
+    )
+
+
+def train_step(model, optimizer, batch, clip_norm):
+    """One step of the recipe on a batch `(x, y)` of NumPy ids; returns the loss tensor."""
+    loss = loss_of(model, *batch)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    optimizer.step()
+    return loss
+
+
 def learning_rate(step, c):
     """Keras's CosineDecay(initial 0, warmup_target, warmup_steps, decay_steps, alpha) at `step`."""
     if step < c.warmup_steps:
@@ -84,25 +135,7 @@ def train(config, directory, threads=None):
     B, T = config.batch_size, config.sequence_length
     batches = WindowBatches(train_ids, B, T, config.steps, seed=config.seed)
     val_batches = WindowBatches(val_ids, B, T, config.eval_batches, seed=config.seed)
-    model = TorchMiniGPT(
-        tokenizer.vocabulary_size(), T, config.num_layers, config.num_heads, config.hidden_dim
-    )
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-        ],
-        lr=config.learning_rate,
-        betas=(0.9, config.beta_2),
-        eps=1e-8,
-    )
-
-    def loss_of(x, y):
-        logits = model(torch.from_numpy(x).long())  # (B, T, vocab)
-        return F.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).long().reshape(-1)
-        )
+    model, optimizer = twin(config, tokenizer.vocabulary_size())
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -111,17 +144,12 @@ def train(config, directory, threads=None):
     for step in range(config.steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
-        loss = loss_of(*batches[step])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, config.global_clipnorm)
-        optimizer.step()
-        losses.append(loss.item())
+        losses.append(train_step(model, optimizer, batches[step], config.global_clipnorm).item())
         if (step + 1) % config.eval_interval == 0:
             speed = config.eval_interval * B * T / (time.perf_counter() - started)
             with torch.no_grad():
                 model.eval()
-                val = np.mean([loss_of(*val_batches[i]).item() for i in range(len(val_batches))])
+                val = np.mean([loss_of(model, *b).item() for b in val_batches])
                 model.train()
             rows.append(f"{step + 1},{np.mean(losses):.6f},{val:.6f},{speed:.1f}")
             print(rows[-1], flush=True)
@@ -133,12 +161,23 @@ def main():
     from keraseq.training import TrainConfig
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="transformer", choices=["transformer", "lstm"])
     parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--min-lr", type=float, default=1e-4)
+    parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--corpus", default="shakespeare")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    config = TrainConfig(model="transformer", corpus=args.corpus, steps=args.steps).resolved()
+    config = TrainConfig(
+        model=args.model,
+        corpus=args.corpus,
+        steps=args.steps,
+        learning_rate=args.lr,
+        min_learning_rate=args.min_lr,
+        weight_decay=args.weight_decay,
+    ).resolved()
     train(config, args.out, args.threads)
 
 

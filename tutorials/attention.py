@@ -11,13 +11,18 @@
 # %% [markdown]
 # # Attention
 #
-# A recurrent network squeezes everything it has read into one state $h_t$. Attention (Bahdanau et
-# al., 2015; Vaswani et al., 2017) lets every position look directly at every other one and take a
-# weighted average of what it finds. Each position emits a query $q$, a key $k$ and a value $v$;
-# position $i$ weighs position $j$ by how well $q_i$ matches $k_j$:
+# A recurrent network squeezes everything it has read into one state $h_t$. Attention lets a
+# position look directly at others and take a weighted average of what it finds. It began as
+# *cross*-attention, with an additive score, between a translation decoder and the encoder's
+# states (Bahdanau, Cho & Bengio, 2015); the Transformer (Vaswani et al., 2017) made it
+# *self*-attention with a scaled dot product, every position of one sequence reading every other.
+# Each position emits a query $q$, a key $k$ and a value $v$; position $i$ weighs position $j$ by
+# how well $q_i$ matches $k_j$:
 #
-# $$\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q
-# K^\top}{\sqrt{d_k}}\right) V.$$
+# $$
+# \operatorname{Attention}(Q, K, V)
+# = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V.
+# $$
 #
 # The scores $QK^\top$ are divided by $\sqrt{d_k}$ so that their spread does not grow with the
 # key size (with unit-variance entries a dot product of $d_k$ terms has variance $d_k$), which would
@@ -31,8 +36,6 @@ import os
 # runs unchanged on each of them.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import inspect
-
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -40,7 +43,7 @@ import numpy as np
 import keraseq
 from keraseq.data.corpus import python_docs
 from keraseq.layers import MultiHeadAttention, causal_mask, scaled_dot_product_attention
-from keraseq.tutorial import start
+from keraseq.tutorial import check, claim, say, show, show_source, start
 
 QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) trains for a few steps only
 
@@ -50,10 +53,11 @@ QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) trains for a fe
 # `keraseq.layers.scaled_dot_product_attention` works on the last two axes, so the same code
 # serves one sequence, a batch, or a batch of heads. Masked positions get a large negative score
 # before the softmax and a weight of exactly 0 after it, so a query that may look at nothing gets
-# zeros rather than NaN. The package's own code, printed from the installed source:
+# zeros rather than NaN. The lines that compute the equation, from the installed source (the
+# whole function, with its checks, is in the [API reference](api.html)):
 
 # %%
-print(inspect.getsource(scaled_dot_product_attention))
+show_source(scaled_dot_product_attention, start="scale = ops.cast", end="return outputs")
 
 # %% [markdown]
 # Keras ships a fused version, `keras.ops.dot_product_attention`, which takes its inputs as
@@ -70,6 +74,36 @@ assert diff < 1e-5
 print("rows sum to 1:", np.allclose(keras.ops.convert_to_numpy(weights).sum(-1), 1, atol=1e-5))
 
 # %% [markdown]
+# Why divide by $\sqrt{d_k}$? Measure it: for random unit-variance queries and keys of growing
+# size $d_k$, the entropy of a softmax row over 64 keys (in nats; $\ln 64 = 4.16$ is the uniform
+# distribution, 0 a single key taking all the weight), with and without the scaling.
+
+
+# %%
+def mean_entropy(d_k, scaled):
+    q_, k_ = rng.normal(size=(2, 256, 64, d_k)).astype("float32")  # 256 rows of 64 keys
+    scores = q_ @ np.swapaxes(k_, -1, -2) / (np.sqrt(d_k) if scaled else 1.0)
+    a = keras.ops.convert_to_numpy(keras.ops.softmax(scores, axis=-1))
+    return float(np.mean(-np.sum(a * np.log(a + 1e-30), axis=-1)))
+
+
+sizes = [4, 16, 64, 256]
+entropy = {scaled: [mean_entropy(d, scaled) for d in sizes] for scaled in (True, False)}
+for d, e_scaled, e_raw in zip(sizes, entropy[True], entropy[False]):
+    print(f"d_k = {d:3d}: entropy {e_scaled:.2f} scaled, {e_raw:.2f} unscaled")
+say(
+    claim(
+        max(entropy[True]) - min(entropy[True]) < 0.5 and entropy[False][-1] < 1,
+        f"Scaled, the entropy stays near {np.mean(entropy[True]):.2f} whatever $d_k$ (from "
+        f"{min(entropy[True]):.2f} to {max(entropy[True]):.2f}); unscaled it falls to "
+        f"{entropy[False][-1]:.2f} at $d_k = {sizes[-1]}$: the softmax saturates, nearly all the "
+        "weight on one key, and its gradient to the other scores nearly vanishes.",
+        "In this run the scaling did not keep the entropy steady.",
+    )
+)
+check(entropy[False][-1] < entropy[True][-1], "without the scaling the softmax saturates")
+
+# %% [markdown]
 # ## Masks
 #
 # A decoder must not read the future: position $i$ may only look at $j \le i$. The causal mask is
@@ -78,7 +112,7 @@ print("rows sum to 1:", np.allclose(keras.ops.convert_to_numpy(weights).sum(-1),
 # logical AND: a position is read only if every mask allows it.
 
 # %%
-print(inspect.getsource(causal_mask))
+show_source(causal_mask)
 
 padding = np.array([True] * 6 + [False] * 2)  # the last two tokens are padding
 combined = keras.ops.convert_to_numpy(causal_mask(8, 8)) & padding[None, :]
@@ -93,7 +127,7 @@ for ax, mask, title in zip(
     ax.set_xlabel("key position j")
 axes[0].set_ylabel("query position i")
 plt.tight_layout()
-plt.show()
+show(fig, "Three 8 by 8 masks: the causal lower triangle, padding of keys 6 and 7, and both")
 
 # %% [markdown]
 # ## Multi-head attention
@@ -106,10 +140,18 @@ plt.show()
 #
 # `keraseq.layers.MultiHeadAttention` stores $W^Q, W^K, W^V$ as `(features, heads, d_k)` and $W^O$
 # as `(heads, d_v, features)`, exactly as `keras.layers.MultiHeadAttention` does, so the weights of
-# one fit the other. Its equations:
+# one fit the other. The lines of `MultiHeadAttention.attend` that compute the equations (the
+# whole method, with the KV cache and the fused kernel, is in the [API reference](api.html)):
 
 # %%
-print(inspect.getsource(MultiHeadAttention.attend))
+show_source(MultiHeadAttention.attend, start="q = self.projection", end="q = self.projection")
+show_source(MultiHeadAttention.attend, start='k = self.projection("key"', end="v = self.projection")
+# ... each head: scaled_dot_product_attention on (B, heads, T, d_k), as above; then W^O:
+show_source(
+    MultiHeadAttention.attend,
+    start="outputs = ops.einsum",
+    end="outputs = outputs + self.output_bias",
+)
 
 # %%
 x = rng.normal(size=(2, 12, 32)).astype("float32")
@@ -161,8 +203,8 @@ model.compile(
 steps = 20 if QUICK else 1500
 losses = [float(model.train_on_batch(*batch(64))) for _ in range(steps)]
 print(
-    f"next-character loss: {losses[0]:.2f} at the start, {np.mean(losses[-20:]):.2f} after {steps} "
-    "steps "
+    f"next-character loss: {losses[0]:.2f} at the start, "
+    f"{np.mean(losses[-20:]):.2f} after {steps} steps "
     f"(uniform guessing: {np.log(len(chars)):.2f})"
 )
 
@@ -183,13 +225,79 @@ for head, ax in enumerate(axes):
 axes[0].set_ylabel("query (reading) character")
 fig.supxlabel("key (read) character")
 plt.tight_layout()
-plt.show()
+show(fig, f"Attention weights of the {HEADS} heads over the sentence: {sentence.strip()!r}")
 
 # %% [markdown]
-# The upper triangle is empty: the causal mask at work. After training, heads specialise: some
-# read the previous one or two characters (a bright line just below the diagonal, what an $n$-gram
-# model would use), others spread over the current word or jump back to the spaces that start
-# words. In quick mode the model has barely trained and the patterns are faint.
+# The upper triangle is empty: the causal mask at work. What does each head read? Three numbers
+# per head, averaged over the query characters: the weight on the character itself (the
+# diagonal), on the previous one (the line just below it, what an $n$-gram model would use), and
+# on the spaces before it, against the share of spaces among the characters it may read (what a
+# head spreading its weight evenly would give them).
+
+# %%
+A = attention_weights  # (heads, T, T)
+T = len(sentence)
+is_space = np.array([c == " " for c in sentence])
+allowed = np.tril(np.ones((T, T), bool), k=-1)  # j < i: the earlier characters
+space_share = (allowed & is_space[None, :]).sum(1)[1:] / np.arange(1, T)
+profile = {}
+for head in range(HEADS):
+    own = float(np.mean(np.diag(A[head])))
+    previous = float(np.mean(np.diag(A[head], k=-1)))
+    spaces = float(np.mean((A[head] * (allowed & is_space[None, :])).sum(1)[1:]))
+    profile[head] = own, previous, spaces
+    print(
+        f"head {head}: itself {own:.2f}, previous character {previous:.2f}, "
+        f"earlier spaces {spaces:.2f} (even spread: {space_share.mean():.2f})"
+    )
+
+
+def reading(head):
+    own, previous, spaces = profile[head]
+    if previous > 0.5:
+        return "reads mostly the previous character"
+    if own > 0.5:
+        return "reads mostly its own character"
+    if spaces > 2 * space_share.mean():
+        return f"gives the spaces {spaces / space_share.mean():.1f} times their even share"
+    return "spreads its weight over several earlier characters"
+
+
+say(
+    "; ".join(
+        f"Head {head} {reading(head)}" if head == 0 else f"head {head} {reading(head)}"
+        for head in range(HEADS)
+    )
+    + ".",
+    claim(
+        len({reading(head) for head in range(HEADS)}) > 1,
+        "The heads have specialised: different heads read different things.",
+        "All heads read alike here.",
+    ),
+    "(In quick mode the model has barely trained.)" if QUICK else "",
+)
+
+# %% [markdown]
+# ## Summary
 #
-# The next page, [the Transformer](transformer.py), puts attention in a block with positions, a
+# * Attention is a weighted average of values, with weights $\operatorname{softmax}(q \cdot k /
+#   \sqrt{d_k})$; every position reads every allowed position in one step.
+# * The $\sqrt{d_k}$ keeps the scores' spread, and so the softmax's entropy, independent of the
+#   key size.
+# * Masks remove keys before the softmax: the causal mask hides the future, a padding mask the
+#   padding, and they combine by AND.
+# * Multi-head attention runs several attentions in learned subspaces and mixes them with $W^O$;
+#   after training, heads read different things.
+#
+# ## Exercises
+#
+# 1. In `mean_entropy`, add $d_k = 1024$. How far does the unscaled entropy fall?
+# 2. Call `scaled_dot_product_attention(q, k, v)` without `is_causal` and with a padding mask
+#    that hides every key of one query: what does that query's output contain?
+# 3. Train the one-block model with 1 head, then with 8 (`HEADS`, with `WIDTH` divisible by it),
+#    and compare the final losses and the heads' profiles.
+# 4. Run the heads on a sentence of your own, e.g. a line of Python code: do the same heads read
+#    the same things?
+#
+# The next page, [the Transformer](transformer.html), puts attention in a block with positions, a
 # feed-forward network, residual connections and layer normalization, and decodes with a KV cache.

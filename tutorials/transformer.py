@@ -12,7 +12,7 @@
 # # The Transformer
 #
 # The Transformer (Vaswani et al., 2017) drops recurrence: a stack of identical blocks, each made of
-# [multi-head self-attention](attention.py), where every position reads the others, and a
+# [multi-head self-attention](attention.html), where every position reads the others, and a
 # feed-forward network, which transforms each position on its own. Each sub-layer is wrapped in a
 # residual connection and a layer normalization. The original places the normalization after the
 # residual sum (post-norm); GPT-2 and most LLMs place it before the sub-layer (pre-norm), which
@@ -27,6 +27,15 @@
 # & \operatorname{FFN}(x) = \phi(x W_1 + b_1)\, W_2 + b_2
 # \end{aligned}
 # $$
+#
+# where $\phi$ is a nonlinearity applied element by element: ReLU, $\max(0, z)$, in the original
+# and by default here (as in KerasHub), GELU, $z \cdot \Phi(z)$ with $\Phi$ the standard normal
+# distribution function, in GPT-2 and in this package's `MiniGPT`. The FFN widens each position
+# to `intermediate_dim` (usually 4 × the width) and back.
+#
+# ![The pre-norm Transformer block, repeated N times: LayerNorm, masked multi-head self-attention
+# and a residual add, then LayerNorm, the feed-forward network and a residual
+# add](diagrams/transformer_block.svg)
 
 # %%
 import os
@@ -35,7 +44,6 @@ import os
 # runs unchanged on each of them.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import inspect
 import json
 import time
 from pathlib import Path
@@ -53,7 +61,7 @@ from keraseq.layers import (
     TransformerBlock,
 )
 from keraseq.layers.attention import kv_cache
-from keraseq.tutorial import start
+from keraseq.tutorial import check, claim, say, show, show_source, start
 
 QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) times fewer repeats
 
@@ -61,11 +69,12 @@ QUICK, rng = start(seed=0)  # QUICK: KERASEQ_QUICK=1 (tests, CI) times fewer rep
 # ## The block, in code
 #
 # `keraseq.layers.TransformerBlock` is a decoder block: its self-attention is causal by default.
-# The package's own code, printed from the installed source:
+# The lines of its `call` that compute the two equations, from the installed source (the whole
+# method, with masks and the cache, is in the [API reference](api.html)):
 
 # %%
-print(inspect.getsource(TransformerBlock.call))
-print(inspect.getsource(FeedForward.call))
+show_source(TransformerBlock.call, start="x = inputs", end="return")
+show_source(FeedForward.call)
 
 # %% [markdown]
 # ## The same numbers as KerasHub
@@ -96,16 +105,31 @@ for normalize_first in (False, True):
         ),
     )
     print(
-        f"normalize_first={normalize_first}: {len(ours.weights)} weights, max |keraseq - "
-        f"keras_hub| = {diff:.2e}"
+        f"normalize_first={normalize_first}: {len(ours.weights)} weights, "
+        f"max |keraseq - keras_hub| = {diff:.2e}"
     )
     assert diff < 1e-5
 
 # %% [markdown]
 # ## Where each token is
 #
-# Attention is a weighted average over a *set*: shuffle the tokens and each output is the same,
-# shuffled. Order must be put in. Three ways, all in `keraseq.layers`:
+# Attention is a weighted average over a *set*: without a mask, shuffle the tokens and each
+# output is the same, shuffled (*permutation equivariance*). The causal mask breaks that, since
+# it lets position $i$ read only what comes before it, but only through the mask: the block still
+# does not know *where* a token is, only which ones precede it. Measured on the block of the
+# previous cell (no positions added):
+
+# %%
+order = rng.permutation(x.shape[1])
+for causal in (False, True):
+    shuffled_then_block = keras.ops.convert_to_numpy(ours(x[:, order], use_causal_mask=causal))
+    block_then_shuffled = keras.ops.convert_to_numpy(ours(x, use_causal_mask=causal))[:, order]
+    gap = float(np.max(np.abs(shuffled_then_block - block_then_shuffled)))
+    print(f"use_causal_mask={causal}: max |block(shuffled) - shuffled(block)| = {gap:.2e}")
+    check((gap < 1e-4) != causal, "equivariant without the mask, not with it")
+
+# %% [markdown]
+# Order must be put in. Three ways, all in `keraseq.layers`:
 #
 # * `SinusoidalPositionEncoding`, the original's fixed table, added to the embeddings:
 #   $PE_{p,2i} = \sin(p/10000^{2i/d})$, $PE_{p,2i+1} = \cos(p/10000^{2i/d})$: each pair of
@@ -116,18 +140,17 @@ for normalize_first in (False, True):
 #   positions only through their offset $m - n$.
 
 # %%
-print(inspect.getsource(SinusoidalPositionEncoding.call))
-table = keras.ops.convert_to_numpy(SinusoidalPositionEncoding()(np.zeros((1, 128, 64), "float32")))[
-    0
-]
-plt.figure(figsize=(7, 3.5))
+show_source(SinusoidalPositionEncoding.call)
+table = keras.ops.convert_to_numpy(SinusoidalPositionEncoding()(np.zeros((1, 128, 64), "float32")))
+table = table[0]
+fig = plt.figure(figsize=(7, 3.5))
 plt.imshow(table, aspect="auto", cmap="RdBu", vmin=-1, vmax=1)
 plt.xlabel("feature (sin on even, cos on odd)")
 plt.ylabel("position p")
 plt.colorbar(label="$PE_{p,i}$")
 plt.title("The sinusoidal position encoding, 128 positions × 64 features")
 plt.tight_layout()
-plt.show()
+show(fig, "Heat map of the sinusoidal position encoding, 128 positions by 64 features")
 
 # %%
 rope = RotaryEmbedding()
@@ -140,15 +163,17 @@ for m in (0, 40):  # the query at position m, the key at m - offset
         float(np.sum(rq * keras.ops.convert_to_numpy(rope(k, start_index=m + 32 - d))))
         for d in offsets
     ]
-print("same scores at every absolute position:", np.allclose(scores[0], scores[40], atol=1e-3))
-plt.figure(figsize=(6, 3))
+same = np.allclose(scores[0], scores[40], atol=1e-3)
+print("same scores at every absolute position:", same)
+check(same, "RoPE's score depends on the offset only")
+fig = plt.figure(figsize=(6, 3))
 plt.plot(offsets, scores[0], label="query at position 32")
 plt.plot(offsets, scores[40], "--", label="query at position 72")
 plt.xlabel("offset m - n")
 plt.ylabel("RoPE(q, m) · RoPE(k, n)")
 plt.legend()
 plt.tight_layout()
-plt.show()
+show(fig, "RoPE attention score against the offset m - n, for queries at positions 32 and 72")
 
 # %% [markdown]
 # ## Generating with a KV cache
@@ -161,7 +186,7 @@ plt.show()
 # values at `cache_update_index` with `keras.ops.slice_update` and returns the new cache:
 
 # %%
-print(inspect.getsource(kv_cache.write_kv_cache))
+show_source(kv_cache.write_kv_cache)
 
 # %% [markdown]
 # Decoding token by token through the cache gives the same outputs as one causal pass over the
@@ -183,9 +208,10 @@ assert diff < 1e-5
 # %% [markdown]
 # How much time does it save? Below, the time to produce one new token through one block of width
 # 384 with 6 heads (the benchmark's size), with the cache (one call on the new token) and without
-# (one causal call on the whole context), for growing contexts. This runs eagerly, as written above,
-# so each call also pays the framework's per-operation overhead, the same for both; the
-# [benchmarks](benchmarks.md) time it compiled (`jax.jit`, `tf.function`) at context 256.
+# (one causal call on the whole context), for growing contexts. Both run eagerly, as written
+# above, so each call also pays the framework's per-operation overhead, and the cached step has
+# more small operations (the cache write) for less arithmetic; the
+# [benchmarks](benchmarks.html) time it compiled (`jax.jit`, `tf.function`) at context 256.
 
 
 # %%
@@ -217,12 +243,11 @@ for context in contexts:
     )
     recompute_ms.append(median_ms(lambda: block(tokens)[:, -1:], repeats))
     print(
-        f"context {context:3d}: {cached_ms[-1]:7.2f} ms with the cache, {recompute_ms[-1]:7.2f} ms "
-        "recomputing "
-        f"({recompute_ms[-1] / cached_ms[-1]:.1f}x)"
+        f"context {context:4d}: {cached_ms[-1]:7.2f} ms with the cache, "
+        f"{recompute_ms[-1]:7.2f} ms recomputing ({recompute_ms[-1] / cached_ms[-1]:.1f}x)"
     )
 
-plt.figure(figsize=(6, 3.5))
+fig = plt.figure(figsize=(6, 3.5))
 plt.plot(contexts, recompute_ms, marker="o", label="recompute the context")
 plt.plot(contexts, cached_ms, marker="o", label="with the KV cache")
 plt.xscale("log", base=2)
@@ -232,13 +257,29 @@ plt.ylabel("ms per new token")
 plt.title(f"One TransformerBlock, width {WIDTH}, {keras.backend.backend()}, eager")
 plt.legend()
 plt.tight_layout()
-plt.show()
+show(fig, "Milliseconds per new token against context length, with the KV cache and recomputing")
+speedup = [r / c for r, c in zip(recompute_ms, cached_ms)]
+say(
+    "Recomputing grows with the context (its projections and FFN linearly, its attention with the "
+    "square); the cached step computes the new token's projections, FFN and one row of "
+    "attention.",
+    claim(
+        speedup[-1] > speedup[0],
+        f"Measured: the cache's advantage grows from {speedup[0]:.1f}x at context {contexts[0]} to "
+        f"{speedup[-1]:.1f}x at {contexts[-1]}.",
+        f"Measured here, the advantage did not grow with the context ({speedup[0]:.1f}x at "
+        f"{contexts[0]}, {speedup[-1]:.1f}x at {contexts[-1]}): eager timings on a busy machine "
+        "are noisy.",
+    ),
+    claim(
+        speedup[0] >= 1,
+        "",
+        f"At context {contexts[0]} the cached step is the slower one: eagerly, its extra small "
+        "operations cost more than the arithmetic it saves on so short a context.",
+    ),
+)
 
 # %% [markdown]
-# Recomputing grows with the context (its projections and FFN linearly, its attention with the
-# square); the cached step computes the new token's projections, FFN and one row of attention, so
-# it grows far more slowly: the gap widens with the context.
-#
 # The benchmark's compiled measurement (`benchmarks/attention_step.py`, written to
 # `benchmarks/results/attention.json`), when it has been run:
 
@@ -259,5 +300,26 @@ else:
 
 # %% [markdown]
 # The price is memory: $2 \times$ layers $\times$ context $\times$ width numbers
-# per sequence. [The mini-LLM](mini_llm.py) stacks these blocks into a language model and samples
-# from it with this cache.
+# per sequence.
+#
+# ## Summary
+#
+# * A Transformer block is self-attention then a position-wise feed-forward network, each wrapped
+#   in a residual connection and a layer norm (pre-norm in GPT-2 and most LLMs).
+# * Without a mask, attention cannot tell positions apart; the causal mask orders what each
+#   position may read, and position encodings (sinusoidal, learned, rotary) say where each token
+#   is.
+# * In generation, the KV cache keeps the past keys and values, so a new token costs one row of
+#   attention instead of a whole pass.
+#
+# ## Exercises
+#
+# 1. Repeat the shuffle test with `SinusoidalPositionEncoding` added to `x` first: is the block
+#    still equivariant without the mask?
+# 2. Build a `TransformerBlock(..., activation="gelu")` and check it against
+#    `keras_hub.layers.TransformerDecoder(..., activation="gelu")` as above.
+# 3. In the RoPE cell, move the query to position 200: do the scores still match?
+# 4. Time the KV cache at contexts 16 and 2048. Where does the cached step start to win?
+#
+# [The mini-LLM](mini_llm.html) stacks these blocks into a language model and samples from it with
+# this cache.

@@ -10,7 +10,19 @@ import importlib
 import os
 import sys
 
-COMMANDS = ["info", "demo", "train", "generate", "finetune", "eval", "chat", "evolve"]
+COMMANDS = [
+    "info",
+    "demo",
+    "train",
+    "generate",
+    "finetune",
+    "reward",
+    "rlhf",
+    "dpo",
+    "eval",
+    "chat",
+    "evolve",
+]
 
 
 class UsageError(Exception):

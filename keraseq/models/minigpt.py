@@ -11,6 +11,7 @@ from keras import ops
 from keraseq.layers import validation
 from keraseq.layers.attention import TransformerBlock
 from keraseq.layers.attention.lora import LoRA
+from keraseq.models.compiled import compiled_call
 
 INIT_STDDEV = 0.02  # GPT-2's initialization: N(0, 0.02) for every embedding and matrix
 
@@ -221,7 +222,10 @@ class MiniGPT(LoRA, keras.Model):
         """
         token_ids = np.asarray(token_ids, dtype="int32")[:, -self.sequence_length :]  # (B, ≤ T)
         check_prompt(token_ids)
-        logits, cache = self.call_with_cache(token_ids, self.empty_cache(len(token_ids)), 0)
+        if not self.built:  # before the compiled step, which creates no variables
+            self.build(token_ids.shape)
+        cache = self.empty_cache(len(token_ids))
+        logits, cache = compiled_call(self, "call_with_cache", token_ids, cache, np.int32(0))
         return logits[:, -1], (token_ids, cache)  # (B, vocab)
 
     def generate_step(self, token_ids, state):
@@ -229,14 +233,17 @@ class MiniGPT(LoRA, keras.Model):
 
         While the context fits, only the new token is computed, against the cache. Once it is full,
         the oldest token must go; positions are absolute, so every cached key would move: the model
-        then reads the last `sequence_length` tokens afresh, as nanoGPT crops its context.
+        then reads the last `sequence_length` tokens afresh, as nanoGPT crops its context. Both run
+        in Keras's compiled predict step (`keraseq.models.compiled`).
         """
         context, cache = state
         context = np.concatenate([context, np.asarray(token_ids, "int32")[:, None]], axis=1)
         index = context.shape[1] - 1
         if index >= self.sequence_length:
             return self.generate_start(context)
-        logits, cache = self.call_with_cache(context[:, index:], cache, index)  # (B, 1, vocab)
+        logits, cache = compiled_call(
+            self, "call_with_cache", context[:, index:], cache, np.int32(index)
+        )  # (B, 1, vocab)
         return logits[:, -1], (context, cache)
 
     def get_config(self):

@@ -5,6 +5,7 @@ import numpy as np
 
 from keraseq.layers import validation
 from keraseq.models import kinds
+from keraseq.models.compiled import compiled_call
 from keraseq.models.minigpt import check_prompt
 
 
@@ -93,14 +94,17 @@ class RecurrentLM(keras.Model):
         """
         token_ids = np.asarray(token_ids, dtype="int32")
         check_prompt(token_ids)
+        if not self.built:  # before the compiled step, which creates no variables
+            self.build((None, 1))
         states = self.initial_state(len(token_ids))
         for t in range(token_ids.shape[1]):
-            logits, states = self.call_with_state(token_ids[:, t], states)
+            logits, states = self.generate_step(token_ids[:, t], states)
         return logits, states
 
     def generate_step(self, token_ids, states):
-        """Appends one token per sequence `(B,)`: `call_with_state`, the same work at every step."""
-        return self.call_with_state(np.asarray(token_ids, dtype="int32"), states)
+        """Appends one token per sequence `(B,)`: `call_with_state`, the same work at every step,
+        in Keras's compiled predict step (`keraseq.models.compiled`)."""
+        return compiled_call(self, "call_with_state", np.asarray(token_ids, dtype="int32"), states)
 
     def get_config(self):
         return {

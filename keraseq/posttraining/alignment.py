@@ -95,3 +95,20 @@ def best_of_n(model, tokenizer, reward_model, prompts, judge, ns, seed=0):
 def best_of_n_kl(n):
     """The KL of best-of-n to the sampler, $\\log n - (n-1)/n$ (Stiennon et al. 2020)."""
     return float(np.log(n) - (n - 1) / n)
+
+
+def add_alignment(results, directories, reference_dir, reward_dir, tasks, count):
+    """Adds `"alignment"` (`measure` against the fine-tuned model) to each `keraseq eval` result."""
+    from keraseq.posttraining import runs
+    from keraseq.posttraining.judge import GoldJudge
+    from keraseq.posttraining.tasks import get_tasks
+
+    reference, tokenizer = runs.load_policy(reference_dir)
+    reward_model = None if reward_dir is None else runs.load_reward_model(reward_dir, tokenizer)
+    prompts = preferences.task_prompts(get_tasks(tasks), "test", count)
+    for result, directory in zip(results, directories):
+        model, other = runs.load_policy(directory)
+        runs.check_same_tokenizer(tokenizer, other, directory)
+        result["alignment"] = measure(
+            model, reference, tokenizer, prompts, GoldJudge(), reward_model
+        )

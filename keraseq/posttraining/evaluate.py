@@ -104,7 +104,10 @@ def evaluate_checkpoint(directory, tasks=None, count=HELD_OUT, corpus="python-do
 def eval_table(results):
     """`(header, rows)`: per checkpoint, exact match (%) per task, then the corpus loss."""
     names = list(dict.fromkeys(name for r in results for name in r["tasks"]))
+    aligned = all("alignment" in r for r in results)
     header = ["checkpoint", *names, "val loss"]
+    if aligned:
+        header += ["gold", "reward", "KL to SFT", "gold win rate"]
     rows = []
     for r in results:
         cells = [r["tasks"].get(name) for name in names]
@@ -112,5 +115,17 @@ def eval_table(results):
             [r["checkpoint"]]
             + ["—" if c is None else f"{100 * c['exact_match']:.0f}%" for c in cells]
             + [f"{r['val_loss']:.4f}"]
+            + (alignment_cells(r["alignment"]) if aligned else [])
         )
     return header, rows
+
+
+def alignment_cells(measured):
+    """Mean gold score, mean learned reward, KL to the fine-tuned model, gold win rate vs it."""
+    reward = measured.get("reward")
+    return [
+        f"{measured['gold']:.3f}",
+        "—" if reward is None else f"{reward:.3f}",
+        f"{measured['kl']:.3f}",
+        f"{100 * measured['win_rate']:.0f}%",
+    ]

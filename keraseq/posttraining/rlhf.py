@@ -32,6 +32,36 @@ def sequence_kl(policy_logits, reference_logits, answer_mask):
     return (kl * answer_mask[:, 1:]).sum(-1)
 
 
+def policy_batch(trainer, reference, reward_model, rollout, group_size, baseline, penalty):
+    """The inputs of a PPO update on a rollout, with its learned rewards and exact KLs.
+
+    The old log-probabilities are computed as the update computes them (the same forward pass of
+    the same weights), so the first update's ratio is 1.
+
+    Returns:
+        `(batch, rewards, kl)`: the trainer's inputs, and per answer the learned reward and the
+        exact sequence KL to the reference.
+    """
+    rewards = score(reward_model, rollout.tokens, rollout.lengths)
+    policy_logits = trainer.predict_on_batch({"tokens": rollout.tokens})  # (N, L, V)
+    reference_logits = keras.ops.convert_to_numpy(reference.predict_on_batch(rollout.tokens))
+    old_log_probs = keras.ops.convert_to_numpy(
+        losses.token_log_probs(policy_logits, rollout.tokens)
+    )
+    kl = sequence_kl(policy_logits, reference_logits, rollout.answer_mask)
+    finished = rollout.finished.astype("float32")
+    total = penalised_rewards(rewards, kl, finished, trainer.beta, penalty)
+    advantages = losses.group_advantages(total.astype("float32"), group_size, baseline)
+    batch = {
+        "tokens": rollout.tokens,
+        "answer_mask": rollout.answer_mask,
+        "old_log_probs": old_log_probs,
+        "advantages": keras.ops.convert_to_numpy(advantages),
+        "reference_logits": reference_logits,
+    }
+    return batch, rewards, kl
+
+
 def train_rlhf(
     sft_dir,
     reward_dir,
@@ -118,34 +148,20 @@ def train_rlhf(
         rollout = sample_answers(
             policy, tokenizer, [p.text for p in prompts], group_size, max_new, chat.END, 1.0, rng
         )
-        rewards = score(reward_model, rollout.tokens, rollout.lengths)
-        policy_logits = trainer.predict_on_batch({"tokens": rollout.tokens})  # (N, L, V)
-        reference_logits = keras.ops.convert_to_numpy(reference.predict_on_batch(rollout.tokens))
-        old_log_probs = keras.ops.convert_to_numpy(
-            losses.token_log_probs(policy_logits, rollout.tokens)
-        )  # log π_old(y_t): the same computation as the update's, so its first ratio is 1
-        kl = sequence_kl(policy_logits, reference_logits, rollout.answer_mask)
-        finished = rollout.finished.astype("float32")
-        total = penalised_rewards(rewards, kl, finished, beta, unfinished_penalty)
-        advantages = losses.group_advantages(total.astype("float32"), group_size, baseline)
+        batch, rewards, kl = policy_batch(
+            trainer, reference, reward_model, rollout, group_size, baseline, unfinished_penalty
+        )
         gold = preferences.grade_rollout(judge, prompts, rollout, group_size)
         correct = [
             p.task.score(answer, p.example.answer) == 1
             for p, answer in zip((p for p in prompts for _ in range(group_size)), rollout.answers)
         ]
-        batch = {
-            "tokens": rollout.tokens,
-            "answer_mask": rollout.answer_mask,
-            "old_log_probs": old_log_probs,
-            "advantages": keras.ops.convert_to_numpy(advantages),
-            "reference_logits": reference_logits,
-        }
         logs = {
             "reward": float(rewards.mean()),
             "kl": float(kl.mean()),
             "gold": float(gold.mean()),
             "accuracy": float(np.mean(correct)),
-            "finished": float(finished.mean()),
+            "finished": float(rollout.finished.mean()),
         }
         return {"batch": batch, "logs": logs}
 

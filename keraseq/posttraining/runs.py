@@ -95,7 +95,7 @@ def start_run(directory, source, settings, resume):
 def compile_trainer(trainer, model, learning_rate):
     """Compiles `trainer` with Adam (gradient norm clipped at 1), carrying over the optimizer state
     of a resumed `model`, and lets `model` hold the optimizer so its checkpoint saves the state."""
-    saved = model.optimizer  # a resumed checkpoint's, None for a new run
+    saved = getattr(model, "optimizer", None)  # a resumed checkpoint's, None for a new run
     optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=1.0)
     trainer.compile(optimizer=optimizer)
     optimizer.build(trainer.trainable_variables)

@@ -45,7 +45,7 @@ class TrainingLog(keras.callbacks.Callback):
         if not all(math.isfinite(loss) for loss in losses):  # a NaN step makes the mean NaN
             raise ValueError(
                 f"training diverged: the loss became {losses[0]} (validation {losses[1]}) by step "
-                f"{step}; nothing was saved, the last checkpoint is kept. Try a lower --lr"
+                f"{step}; nothing was saved (an earlier checkpoint is kept). Try a lower --lr"
             )
         checkpoint.save_model(self.model, self.directory)  # first the checkpoint, then its row
         speed = self.interval * self.tokens_per_step / (self.trained - self.started)

@@ -76,11 +76,15 @@ def train(directory, resume=False, verbose=1, cache_dir=None, **settings):
         if resume:
             model = checkpoint.load_model(directory, compile=True)
             checkpoint.check_belongs_together(directory, model, tokenizer)
-            restore_optimizer(model, config)
+            restore_optimizer(model, config, steps_per_execution=steps_per_execution(config))
         else:
             keras.utils.set_random_seed(config.seed)
             model = build_model(config, tokenizer.vocabulary_size())
-            model.compile(optimizer=build_optimizer(config, model), loss=LOSS)
+            model.compile(
+                optimizer=build_optimizer(config, model),
+                loss=LOSS,
+                steps_per_execution=steps_per_execution(config),
+            )
             tokenizer.save(directory / checkpoint.TOKENIZER_FILE)
             checkpoint.start_metrics(directory)
         start = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
@@ -146,7 +150,7 @@ def _resumed_config(directory, changes):
     return dataclasses.replace(saved, **changes)
 
 
-def restore_optimizer(model, config, loss=LOSS):
+def restore_optimizer(model, config, loss=LOSS, steps_per_execution=1):
     """Recompiles a loaded model with the recipe's optimizer (and `loss`), carrying over the saved
     state.
 
@@ -161,7 +165,18 @@ def restore_optimizer(model, config, loss=LOSS):
         raise ValueError("the checkpoint's optimizer state does not match its model")
     for new, old in zip(optimizer.variables, saved.variables):
         new.assign(old)
-    model.compile(optimizer=optimizer, loss=loss)
+    model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
+
+
+def steps_per_execution(config, most=16):
+    """How many steps Keras runs per call of its train function: the largest divisor of the
+    evaluation interval up to `most`, so that each interval ends on a whole call (where the
+    checkpoint is written). Fewer calls mean fewer Python round trips and callbacks per step; the
+    batches and updates are the same, so a resumed run still equals a straight one. Keras's torch
+    trainer runs one step per call (it refuses more), so there it is 1."""
+    if keras.backend.backend() == "torch":
+        return 1
+    return max(d for d in range(1, most + 1) if config.eval_interval % d == 0)
 
 
 def use_data_parallel(batch_size, verbose=1):

@@ -38,6 +38,7 @@ def gradients(layer, *args, **kwargs):
 
     values = [v.value for v in trainable]
     probe = np.random.default_rng(0).normal(size=outputs_of(values).shape).astype("float32")
+    probe = keras.ops.convert_to_tensor(probe)  # torch cannot multiply its tensors by NumPy's
     _, grads = value_and_grad(lambda *v: keras.ops.sum(outputs_of(list(v)) * probe), *values)
     return {v.path.split("/", 1)[1]: to_numpy(g) for v, g in zip(trainable, grads)}
 

@@ -272,12 +272,10 @@ def test_per_head_attention_mask_equals_builtin(fused, rng):
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.2])
-def test_seed_generators_as_in_keras(dropout):
+def test_seed_generators_as_in_keras(dropout, rng):
     """A seed generator is state (a variable): Keras's layer has one only if it drops out."""
-    ours, builtin = (
-        MultiHeadAttention(2, 4, dropout=dropout),
-        keras.layers.MultiHeadAttention(2, 4, dropout=dropout),
-    )
+    query, value = inputs(rng)
+    builtin, ours = built_pair(rng, query, value, num_heads=2, key_dim=4, dropout=dropout)
     assert len(get_seed_generators(ours)) == len(get_seed_generators(builtin)) == int(dropout > 0)
 
 

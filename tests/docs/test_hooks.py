@@ -25,9 +25,14 @@ def test_only_blocks_of_tensorflow_logs_are_dropped():
         "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
         "I0000 00:00:1795595093.631922   18829 port.cc:153] oneDNN custom operations are on.\n"
     )
+    tqdm = stderr_block(
+        "/home/me/.venv/lib/python3.11/site-packages/tqdm/auto.py:21: TqdmWarning: IProgress not "
+        "found. Please update jupyter and ipywidgets.\n"
+        "  from .autonotebook import tqdm as notebook_tqdm\n"
+    )
     warning = stderr_block("UserWarning: something the reader should see\n")
     mixed = stderr_block("I0000 00:00:1.5   1 port.cc:1] oneDNN\nUserWarning: keep me\n")
-    html = f"<p>before</p>{logs}{warning}{mixed}<p>after</p>"
+    html = f"<p>before</p>{logs}{tqdm}{warning}{mixed}<p>after</p>"
     assert (
         tensorflow_logs.strip_tensorflow_logs(html) == f"<p>before</p>{warning}{mixed}<p>after</p>"
     )

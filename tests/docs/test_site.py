@@ -27,6 +27,8 @@ pytestmark = pytest.mark.skipif(
 PAGES = nav_pages()
 # Text left in the page outside code and rendered math: any of these is an unrendered formula.
 RAW_MATH = ("$", "\\(", "\\)", "\\[", "\\]", "\\begin{")
+# What nbconvert writes for an image that has no alternative text of its own.
+NO_ALT = "No description has been provided for this image"
 VISIBLE_TEXT = """
 const body = document.querySelector('.md-content').cloneNode(true);
 body.querySelectorAll('pre, code, script, style, .katex, .clipboard-copy-txt')
@@ -95,10 +97,18 @@ def test_page(site, page):
         assert katex > 0, "the page has math but no KaTeX element"
 
     images = driver.execute_script(
-        "return [...document.querySelectorAll('.md-content img')].map(i => [i.src, i.complete && "
-        "i.naturalWidth])"
+        "return [...document.querySelectorAll('.md-content img')]"
+        ".map(i => [i.src, i.complete && i.naturalWidth, i.alt])"
     )
-    assert [src for src, width in images if not width] == [], "images that did not load"
+    assert [src for src, width, _ in images if not width] == [], "images that did not load"
+    assert [src[:80] for src, _, alt in images if not alt or alt == NO_ALT] == [], "no alt text"
+    stderr = driver.execute_script(
+        "return [...document.querySelectorAll('[data-mime-type$=\"jupyter.stderr\"]')]"
+        ".map(e => e.textContent)"
+    )
+    assert stderr == [], "warnings or logs of the build in the page"
+    page_source = driver.page_source
+    assert str(ROOT) not in page_source and "site-packages" not in page_source, "a build path"
     code_blocks = driver.execute_script(
         "return document.querySelectorAll('.md-content pre').length"
     )

@@ -1,11 +1,16 @@
-"""keraseq.tutorial: the quick-mode switch, the start of every page, the sources it shows."""
+"""keraseq.tutorial: the quick-mode switch, the start of every page, the sources it shows and the
+prose rule's helpers."""
 
 import inspect
 
-import numpy as np
-import pytest
+import matplotlib
 
-from keraseq import tutorial
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from keraseq import tutorial  # noqa: E402
 
 
 def test_quick_reads_the_environment(monkeypatch):
@@ -23,6 +28,38 @@ def test_start_seeds_and_prints(monkeypatch, capsys):
     assert quick is True
     assert rng.normal() == np.random.default_rng(3).normal()
     assert "quick mode True" in capsys.readouterr().out
+
+
+def test_claim_picks_the_sentence_the_result_makes_true():
+    assert tutorial.claim(2 > 1, "wins", "loses") == "wins"
+    assert tutorial.claim(1 > 2, "wins", "loses") == "loses"
+
+
+def test_check_fails_the_page_when_its_statement_is_false(monkeypatch):
+    monkeypatch.delenv("KERASEQ_QUICK", raising=False)
+    tutorial.check(True, "it holds")
+    with pytest.raises(AssertionError, match="the LSTM wins"):
+        tutorial.check(False, "the LSTM wins")
+    with pytest.raises(AssertionError):
+        tutorial.check(False, "only in full runs", full_only=True)
+    monkeypatch.setenv("KERASEQ_QUICK", "1")
+    tutorial.check(False, "only in full runs", full_only=True)  # not promised in quick mode
+    with pytest.raises(AssertionError):
+        tutorial.check(False, "in every mode")
+
+
+def test_say_prints_outside_a_notebook(capsys):
+    tutorial.say("The loss fell", "to 1.2.")
+    assert capsys.readouterr().out == "The loss fell to 1.2.\n"
+
+
+def test_show_accepts_a_figure_or_a_png(tmp_path):
+    figure = plt.figure()
+    path = tmp_path / "figure.png"
+    figure.savefig(path)
+    tutorial.show(figure, "a figure")
+    assert not plt.get_fignums()  # shown once, then closed
+    tutorial.show(path, "a saved figure")
 
 
 def documented(x):

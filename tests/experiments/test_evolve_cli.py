@@ -37,7 +37,7 @@ def test_tiny_tour_writes_results_figures_and_tables_and_no_noise(tmp_path):
         ],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1500,  # minutes on a loaded 2-core machine: eight recall models in a row
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr

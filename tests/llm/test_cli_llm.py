@@ -1,12 +1,15 @@
 """`keraseq train` and `keraseq generate` from the command line; every user error is one line."""
 
+import json
 import subprocess
 import sys
 
+import keras
 import pytest
 from conftest import BACKEND, ROOT
 
 import keraseq
+from keraseq import checkpoint, rundir
 from keraseq.cli import main
 
 TINY = [
@@ -105,7 +108,12 @@ def test_train_refuses_to_overwrite_a_run(run_dir, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--temperature", "-1"], "temperature must be >= 0"),
+        (["--temperature", "-1"], "temperature must be a finite number >= 0"),
+        (
+            ["--temperature", "nan"],
+            "temperature must be a finite number >= 0 (0 is greedy), got nan",
+        ),
+        (["--temperature", "inf"], "temperature must be a finite number >= 0"),
         (["--top-p", "0"], r"top_p must be in (0, 1]"),
         (["--top-p", "1.5"], r"top_p must be in (0, 1]"),
         (["--prompt", "Ωmega"], "unknown character 'Ω'"),
@@ -114,6 +122,70 @@ def test_train_refuses_to_overwrite_a_run(run_dir, capsys):
 def test_generate_errors(argv, message, run_dir, capsys):
     err = one_line_error(capsys, ["generate", str(run_dir), *argv], "generate")
     assert message in err
+    assert capsys.readouterr().out == ""  # before printing the prompt
+
+
+def test_a_denormal_temperature_is_greedy_decoding(run_dir, capsys):
+    """It overflowed to NaN probabilities after printing the prompt."""
+    texts = []
+    for temperature in ("5e-324", "0"):
+        argv = ["--prompt", "The", "--max-new-tokens", "8", "--temperature", temperature]
+        assert main(["generate", str(run_dir), *argv]) == 0
+        texts.append(capsys.readouterr().out)
+    assert texts[0] == texts[1]
+
+
+def copy_run(run_dir, tmp_path, name="copy"):
+    copy = tmp_path / name
+    copy.mkdir()
+    for path in run_dir.iterdir():
+        if path.name in checkpoint.RUN_FILES:
+            (copy / path.name).write_bytes(path.read_bytes())
+    return copy
+
+
+def test_a_second_writer_gets_one_line_and_changes_nothing(run_dir, tmp_path, capsys):
+    run = copy_run(run_dir, tmp_path)
+    before = {path.name: path.read_bytes() for path in run.iterdir()}
+    with rundir.writing(run, checkpoint.RUN_FILES):  # another `keraseq train` holds it
+        err = one_line_error(
+            capsys, ["train", "--resume", "--steps", "4", "--out", str(run)], "train"
+        )
+    assert "is being written by another keraseq process" in err
+    assert {path.name: path.read_bytes() for path in run.iterdir() if path.name in before} == before
+
+
+def test_train_refuses_a_directory_holding_a_users_files(tmp_path, capsys):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "metrics.csv").write_text("my numbers")
+    err = one_line_error(capsys, ["train", *TINY, "--out", str(tmp_path)], "train")
+    assert "already holds config.json, metrics.csv (no checkpoint)" in err
+    assert (tmp_path / "metrics.csv").read_text() == "my numbers"
+
+
+def test_files_of_different_runs_are_refused_on_load(run_dir, tmp_path, capsys):
+    """A tokenizer of another corpus gave an IndexError (or NaN probabilities); another model
+    an AttributeError; another kind trained the wrong model on --resume."""
+    run = copy_run(run_dir, tmp_path)
+    (run / "tokenizer.json").write_text(json.dumps({"vocabulary": list("abc")}))
+    err = one_line_error(capsys, ["generate", str(run)], "generate")
+    assert "mixes files of different runs: tokenizer.json has 3 characters" in err
+
+    run = copy_run(run_dir, tmp_path, "config")
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "model": "gru"}))
+    err = one_line_error(capsys, ["generate", str(run)], "generate")
+    assert "mixes files of different runs: config.json describes {'model': 'gru'" in err
+
+    run = copy_run(run_dir, tmp_path, "foreign")
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save(run / "model.keras")
+    err = one_line_error(capsys, ["generate", str(run)], "generate")
+    assert "holds a Sequential, not a keraseq language model" in err
+
+
+def test_generate_on_a_file_says_it_is_a_file(run_dir, capsys):
+    err = one_line_error(capsys, ["generate", str(run_dir / "model.keras")], "generate")
+    assert "it is a file: give the run's directory" in err
 
 
 def test_missing_and_corrupt_checkpoints(run_dir, tmp_path, capsys):

@@ -1,6 +1,7 @@
 """Corpora, the character tokenizer, nanoGPT's split and the batches of random windows."""
 
 import hashlib
+import socket
 
 import numpy as np
 import pytest
@@ -55,6 +56,25 @@ def test_tokenizer_round_trip_save_load_and_unknown_characters(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ValueError, match="not a saved CharTokenizer"):
         CharTokenizer.load(tmp_path / "bad.json")
+
+
+def test_shakespeare_without_network_is_one_clear_error(tmp_path, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OSError(101, "Network is unreachable")
+
+    monkeypatch.setattr(socket.socket, "connect", unreachable)
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    with pytest.raises(OSError, match="could not download Tiny Shakespeare") as raised:
+        load_corpus("shakespeare", cache_dir=tmp_path)
+    assert "\n" not in str(raised.value) and "--corpus python-docs" in str(raised.value)
+
+
+def test_detokenize_refuses_ids_outside_the_vocabulary():
+    """`detokenize([-1])` returned the last character."""
+    tokenizer = CharTokenizer.from_text("abc")
+    for ids in ([-1], [3], [0, 99]):
+        with pytest.raises(ValueError, match=r"outside the vocabulary: expected ids in \[0, 3\)"):
+            tokenizer.detokenize(ids)
 
 
 def test_split_is_first_90_and_last_10_percent():

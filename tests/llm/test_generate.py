@@ -1,5 +1,6 @@
 """Generation: decoding with the KV cache / carried states is token-identical to recomputing."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -69,3 +70,10 @@ def test_bad_generation_settings(kwargs, message):
     args = {"prompt": "fox", "max_new_tokens": 3, **kwargs}
     with pytest.raises(ValueError, match=message):
         keraseq.generate(model, TOKENIZER, **args)
+
+
+def test_a_model_that_cannot_generate_is_refused():
+    tokenizer = CharTokenizer.from_text("ab")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="a Sequential cannot generate text"):
+        keraseq.generate(model, tokenizer, "a", 3)

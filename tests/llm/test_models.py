@@ -92,3 +92,21 @@ def test_bad_arguments_are_clear():
         RecurrentLM(VOCAB, "transformer")
     with pytest.raises(ValueError, match=r"`num_heads` \(3\) must divide `hidden_dim` \(16\)"):
         tiny_gpt(num_heads=3)
+
+
+def test_minigpt_refuses_more_tokens_than_its_context():
+    """On JAX, 6 tokens through `sequence_length=4` gave NaN logits; on torch an IndexError."""
+    model = tiny_gpt(sequence_length=4)
+    with pytest.raises(ValueError, match="6 positions do not fit in the model's context"):
+        model(np.zeros((1, 6), "int32"))
+    cache = model.empty_cache(1)
+    with pytest.raises(ValueError, match=r"`start_index` must be in \[0, 2\] for 2 new positions"):
+        model.call_with_cache(np.zeros((1, 2), "int32"), cache, 3)
+
+
+@pytest.mark.parametrize("make", [tiny_gpt, lambda: RecurrentLM(VOCAB, "gru", hidden_dim=8)])
+def test_generate_start_refuses_an_empty_prompt(make):
+    """It raised UnboundLocalError (RecurrentLM) or IndexError (MiniGPT)."""
+    for prompt in (np.zeros((1, 0), "int32"), np.zeros((0, 3), "int32")):
+        with pytest.raises(ValueError, match=r"needs a prompt of shape \(batch, P\)"):
+            make().generate_start(prompt)

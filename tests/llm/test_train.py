@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from conftest import max_abs_diff
 
-from keraseq import checkpoint, files
+from keraseq import checkpoint, files, rundir
 from keraseq.training import TrainConfig, train
+from keraseq.training.log import TrainingLog
 
 # A tiny GPT and LSTM on CPython's docs: a few steps each.
 TINY = dict(
@@ -63,6 +64,7 @@ def test_a_crash_while_writing_keeps_the_previous_checkpoint(tmp_path, monkeypat
     assert (tmp_path / checkpoint.MODEL_FILE).read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [
+            rundir.LOCK_FILE,
             checkpoint.MODEL_FILE,
             checkpoint.TOKENIZER_FILE,
             checkpoint.CONFIG_FILE,
@@ -103,3 +105,62 @@ def test_config_json_round_trip_and_unknown_keys():
         ValueError, match=r"unknown training setting\(s\) dim, lr: expected .*hidden_dim"
     ):
         TrainConfig.from_json(json.dumps(old))
+
+
+@pytest.mark.parametrize(
+    "field", ["learning_rate", "min_learning_rate", "weight_decay", "beta_2", "global_clipnorm"]
+)
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_non_finite_settings_are_refused(field, value):
+    """`--lr inf` or `--weight-decay nan` trained to NaN and saved a NaN checkpoint."""
+    with pytest.raises(ValueError, match=rf"`{field}` \(--[a-z0-9-]+\) must be a finite number"):
+        TrainConfig(**{field: value}).resolved()
+
+
+def test_a_diverging_run_stops_without_saving_anything(tmp_path):
+    with pytest.raises(ValueError, match=r"training diverged: the loss became .* by step 2"):
+        train(
+            tmp_path, model="rnn", verbose=0, **{**TINY, "learning_rate": 1e30, "warmup_steps": 0}
+        )
+    assert [p.name for p in tmp_path.iterdir()] == [rundir.LOCK_FILE]  # a new run: cleaned up
+
+
+def test_a_nan_loss_never_replaces_a_good_checkpoint(tmp_path):
+    model = train(tmp_path, model="rnn", verbose=0, **{**TINY, "steps": 2})
+    saved = {name: (tmp_path / name).read_bytes() for name in checkpoint.RUN_FILES}
+    log = TrainingLog(tmp_path, interval=2, tokens_per_step=64)
+    log.set_model(model)
+    log.on_epoch_begin(1)
+    log.on_train_batch_end(1, {"loss": float("nan")})
+    with pytest.raises(ValueError, match="training diverged: the loss became nan .* by step 4"):
+        log.on_epoch_end(1, {"loss": float("nan"), "val_loss": 2.0})
+    assert {name: (tmp_path / name).read_bytes() for name in checkpoint.RUN_FILES} == saved
+
+
+def test_resume_to_a_step_off_the_eval_interval_takes_a_new_interval(tmp_path):
+    train(tmp_path, model="rnn", verbose=0, **{**TINY, "steps": 4})  # checkpoints at 2 and 4
+    with pytest.raises(ValueError, match=r"--steps 5 is not a multiple .* add --eval-interval N"):
+        train(tmp_path, resume=True, verbose=0, steps=5)
+    with pytest.raises(ValueError, match=r"`eval_interval` \(--eval-interval\) 3 must divide"):
+        train(tmp_path, resume=True, verbose=0, steps=6, eval_interval=3)
+    model = train(tmp_path, resume=True, verbose=0, steps=5, eval_interval=1)
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 5
+    assert [row["step"] for row in metrics(tmp_path)] == [2, 4, 5]
+
+
+def test_a_corpus_of_one_character_is_refused_before_writing(tmp_path):
+    corpus = tmp_path / "a.txt"
+    corpus.write_text("a" * 5000)
+    with pytest.raises(ValueError, match="has a single distinct character"):
+        train(tmp_path / "run", corpus=str(corpus), verbose=0, **TINY)
+    assert not (tmp_path / "run").exists()
+
+
+def test_resume_checks_the_files_belong_together(tmp_path):
+    train(tmp_path / "lstm", model="lstm", verbose=0, **{**TINY, "steps": 2})
+    train(tmp_path / "gru", model="gru", verbose=0, **{**TINY, "steps": 2})
+    (tmp_path / "lstm" / checkpoint.MODEL_FILE).write_bytes(
+        (tmp_path / "gru" / checkpoint.MODEL_FILE).read_bytes()
+    )
+    with pytest.raises(ValueError, match=r"mixes files of different runs: config.json describes"):
+        train(tmp_path / "lstm", resume=True, verbose=0, steps=4)

@@ -1,0 +1,135 @@
+"""Training tokens/s of MiniGPT and the LSTM LM against their plain-PyTorch twins, interleaved.
+
+The models and recipes are `keraseq train`'s (nanoGPT's CPU recipe: batch 12, context 64; MiniGPT
+4 x 128, the LSTM LM 2 x 256 with its own learning rate) and the twins are `torch_minigpt.py`'s
+(`torch.nn.LSTM` for the LSTM), fed the same `WindowBatches`. One round runs `CHUNK` training
+steps of each contender: Keras's `fit` on that many batches (as `keraseq train` steps between
+evaluations, with its `steps_per_execution`) against the same number of eager PyTorch steps; for
+MiniGPT, also `fit` with one step per execution (Keras's default, `keraseq train` before issue
+13). Rounds are interleaved in a shuffled order so that a busy machine slows every contender
+alike; tokens/s come from the median round.
+
+Each backend runs in its own process; the twins run in every backend's process, so every ratio
+is measured in one process.
+
+Usage:
+
+    python benchmarks/lm_train_step.py                       # jax, tensorflow, torch
+    python benchmarks/lm_train_step.py --backends torch --steps 5
+
+Writes `benchmarks/results/lm_train_step.md` and `.json`.
+"""
+
+import os
+
+import harness
+
+MODELS = {
+    "transformer": {},
+    "lstm": {"learning_rate": 3e-3, "min_learning_rate": 3e-4, "weight_decay": 0.0},
+}
+CHUNK = 10
+
+
+def data(config):
+    from keraseq.data import CharTokenizer, WindowBatches, load_corpus, train_validation_split
+
+    text = load_corpus("python-docs")
+    tokenizer = CharTokenizer.from_text(text)
+    ids, _ = train_validation_split(tokenizer.tokenize(text))
+    return tokenizer.vocabulary_size(), ids, WindowBatches
+
+
+def keras_contender(config, chunk, steps_per_execution):
+    import keras
+
+    from keraseq.training.config import LOSS, build_model, build_optimizer
+
+    vocabulary, ids, batches = data(config)
+    keras.utils.set_random_seed(0)
+    model = build_model(config, vocabulary)
+    model.compile(
+        optimizer=build_optimizer(config, model),
+        loss=LOSS,
+        steps_per_execution=steps_per_execution,
+    )
+    rounds = {"done": 0}
+
+    def run():
+        start = rounds["done"] * chunk
+        rounds["done"] += 1
+        window = batches(ids, config.batch_size, config.sequence_length, chunk, start=start)
+        model.fit(window, epochs=1, shuffle=False, verbose=0)
+
+    return run
+
+
+def twin_contender(config, chunk):
+    import torch
+    from torch_minigpt import train_step, twin
+
+    vocabulary, ids, batches = data(config)
+    torch.manual_seed(0)
+    model, optimizer = twin(config, vocabulary)
+    rounds = {"done": 0}
+
+    def run():
+        start = rounds["done"] * chunk
+        rounds["done"] += 1
+        for batch in batches(ids, config.batch_size, config.sequence_length, chunk, start=start):
+            loss = train_step(model, optimizer, batch, config.global_clipnorm)
+        loss.item()
+
+    return run
+
+
+def measure(backend, args):
+
+    from keraseq.training import TrainConfig
+    from keraseq.training.loop import steps_per_execution
+
+    threads = harness.threads_report(args.threads)
+    results = {}
+    for name, settings in MODELS.items():
+        config = TrainConfig(model=name, **settings).resolved()
+        per_call = min(steps_per_execution(config), CHUNK)
+        calls = {
+            "keraseq": keras_contender(config, CHUNK, per_call),
+            "torch twin": twin_contender(config, CHUNK),
+        }
+        if name == "transformer":
+            calls["keraseq, 1 step per execution"] = keras_contender(config, CHUNK, 1)
+        times = harness.interleaved_times(calls, args.steps, args.warmup)
+        tokens = CHUNK * config.batch_size * config.sequence_length
+        results[name] = {
+            k: tokens / (ms / 1000) for k, ms in harness.medians(times).items()
+        }  # tokens/s
+        results[name]["load_after"] = round(os.getloadavg()[0], 2)
+    return harness.backend_result(backend, threads, tokens_per_second=results)
+
+
+def markdown(results, args):
+    lines = [
+        f"Training tokens/s (nanoGPT's CPU recipe: batch 12, context 64), median of {args.steps} "
+        f"interleaved rounds of {CHUNK} steps after {args.warmup} warm-up rounds; the twins "
+        f"in the same process. {harness.machine_line()}",
+        "",
+        "| backend | model | keraseq tokens/s | PyTorch twin tokens/s | keraseq / twin | "
+        "1 step per execution / keraseq train's | load after |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in MODELS:
+        for result in results:
+            r = result["tokens_per_second"][name]
+            single = harness.ratio(r.get("keraseq, 1 step per execution"), r["keraseq"])
+            lines.append(
+                f"| {result['backend']} | {name} | {r['keraseq']:,.0f} | {r['torch twin']:,.0f} | "
+                f"{harness.ratio(r['keraseq'], r['torch twin'])} | {single} | {r['load_after']} |"
+            )
+    lines += harness.threads_lines(results)
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    parsed = harness.parse_args(__doc__.split("\n\n")[0], "lm_train_step", steps=7, warmup=1)
+    harness.main(__file__, parsed, measure, markdown)

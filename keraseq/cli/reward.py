@@ -1,0 +1,42 @@
+"""`keraseq reward SFT_DIR --out DIR`: a reward model learned from preference pairs."""
+
+
+def add_parser(sub):
+    parser = sub.add_parser(
+        "reward",
+        help="train a reward model on pairs of the fine-tuned model's answers, judged",
+        description="Samples answers of the fine-tuned model to the tasks' training prompts, has "
+        "the gold judge label pairs of them (with noise), and trains a reward model (the "
+        "fine-tuned network with a scalar head) with the Bradley-Terry loss. Writes "
+        "DIR/model.keras, DIR/pairs.jsonl, DIR/heldout_pairs.jsonl and DIR/metrics.csv.",
+    )
+    parser.add_argument("sft", metavar="SFT_DIR", help="the fine-tuned model's directory")
+    parser.add_argument("--out", required=True, metavar="DIR", help="the run's directory")
+    parser.add_argument("--pairs", type=int, default=1500, help="training pairs (default 1500)")
+    parser.add_argument("--heldout-pairs", type=int, default=200, help="default 200")
+    parser.add_argument("--steps", type=int, default=300, help="default 300")
+    parser.add_argument("--batch-size", type=int, default=32, help="pairs per step (default 32)")
+    parser.add_argument("--learning-rate", type=float, default=1e-4, help="default 1e-4")
+    parser.add_argument("--tasks", default=None, help="comma-separated tasks (default: all)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    from keraseq.posttraining.reward import train_reward
+
+    _, accuracy = train_reward(
+        args.sft,
+        args.out,
+        pairs=args.pairs,
+        heldout_pairs=args.heldout_pairs,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        tasks=args.tasks,
+        seed=args.seed,
+        resume=args.resume,
+    )
+    print(f"reward model: {args.out}/model.keras; held-out pair accuracy {100 * accuracy:.1f}%")
+    return 0

@@ -1,0 +1,144 @@
+"""The reward model, sampling with log-probabilities, and the RLHF/DPO trainers on a tiny model."""
+
+import csv
+
+import keras
+import numpy as np
+from conftest import max_abs_diff, to_numpy
+from rlhf_fixtures import TINY_PAIRS, reward_dir, sft_dir  # noqa: F401
+
+from keraseq import checkpoint, generate
+from keraseq.posttraining import alignment, chat, losses, preferences, runs
+from keraseq.posttraining.dpo import DPOTrainer, train_dpo
+from keraseq.posttraining.policy_gradient import PolicyGradientTrainer
+from keraseq.posttraining.reward import reward_model_from, score
+from keraseq.posttraining.rlhf import policy_batch, train_rlhf
+from keraseq.posttraining.rollout import pack, sample_answers
+from keraseq.posttraining.tasks import get_tasks
+
+PROMPTS = [chat.format_prompt(p) for p in ("Add 12+7", "In digits: forty two", "Add 1+1")]
+
+
+def test_reward_is_read_at_the_last_real_token_whatever_the_padding(sft_dir):
+    policy, tokenizer = runs.load_policy(sft_dir)
+    reward_model = reward_model_from(policy)
+    short = pack(tokenizer, PROMPTS, ["19\n", "42\n", "2"], 40)
+    long = pack(tokenizer, PROMPTS, ["19\n", "42\n", "2"], 64)
+    noisy = short[0].copy()
+    noisy[:, 35:] = 7  # other padding tokens after the last real one
+    a = score(reward_model, short[0], short[2])
+    b = score(reward_model, long[0], long[2])
+    c = score(reward_model, noisy, short[2])
+    assert max_abs_diff(a, b) < 1e-5 and max_abs_diff(a, c) < 1e-5
+    changed = pack(tokenizer, PROMPTS, ["18\n", "42\n", "2"], 40)
+    assert abs(score(reward_model, changed[0], changed[2])[0] - a[0]) > 0  # it reads the answer
+
+
+def test_sampled_log_probs_are_the_models_and_greedy_equals_generate(sft_dir):
+    policy, tokenizer = runs.load_policy(sft_dir)
+    rollout = sample_answers(
+        policy, tokenizer, PROMPTS, 3, 12, chat.END, 1.0, np.random.default_rng(0)
+    )
+    assert rollout.tokens.shape == (9, 64) and rollout.answer_mask.sum() > 9
+    full = to_numpy(losses.token_log_probs(policy(rollout.tokens), rollout.tokens))
+    mask = rollout.answer_mask[:, 1:]
+    assert np.max(np.abs((full - rollout.log_probs) * mask)) < 1e-4
+    assert np.all(rollout.log_probs[mask == 0] == 0)
+    greedy = sample_answers(
+        policy, tokenizer, PROMPTS, 1, 12, chat.END, 0, np.random.default_rng(0)
+    )
+    for prompt, answer, finished in zip(PROMPTS, greedy.answers, greedy.finished):
+        text = generate(policy, tokenizer, prompt, 12, temperature=0)
+        assert chat.parse_answer(text) == (answer, bool(finished))
+
+
+def test_reward_run_saves_a_reward_model_pairs_and_metrics(reward_dir, sft_dir):
+    policy, tokenizer = runs.load_policy(sft_dir)
+    model = runs.load_reward_model(reward_dir, tokenizer)
+    pairs = preferences.load_pairs(reward_dir / preferences.PAIRS_FILE)
+    assert 0 < len(pairs) <= TINY_PAIRS["pairs"]
+    assert all(p.chosen_gold != p.rejected_gold for p in pairs)  # ties dropped
+    rows = list(csv.DictReader(open(reward_dir / checkpoint.METRICS_FILE)))
+    assert [int(r["step"]) for r in rows] == [2]
+    assert 0 <= float(rows[-1]["heldout_accuracy"]) <= 1
+    assert model.count_params() == policy.count_params() + 16 + 1  # the head: w, b
+
+
+def test_huge_beta_keeps_the_policy_at_the_reference(sft_dir, reward_dir, tmp_path):
+    reference, tokenizer = runs.load_policy(sft_dir)
+    kls = {}
+    for beta in (0.0, 1e4):
+        out = tmp_path / f"beta{beta}"
+        policy = train_rlhf(
+            sft_dir,
+            reward_dir,
+            out,
+            beta=beta,
+            steps=4,
+            prompts_per_step=2,
+            group_size=3,
+            learning_rate=1e-2,
+            tasks="numbers",
+            interval=2,
+            verbose=0,
+        )
+        prompts = preferences.task_prompts(get_tasks("numbers"), "test", 8)
+        kls[beta] = alignment.kl_to(policy, reference, tokenizer, prompts)
+        rows = list(csv.DictReader(open(out / checkpoint.METRICS_FILE)))
+        assert [int(r["step"]) for r in rows] == [2, 4]
+        assert {"reward", "kl", "gold", "accuracy"} <= set(rows[0])
+    assert kls[1e4] < 0.1 * kls[0.0], kls
+
+
+def test_dpo_starts_at_log_2_and_moves_the_margin(sft_dir, reward_dir, tmp_path):
+    policy = train_dpo(
+        sft_dir,
+        tmp_path / "dpo",
+        beta=0.5,
+        pairs_from=reward_dir,
+        steps=4,
+        learning_rate=1e-2,
+        tasks="numbers,addition",
+        verbose=0,
+        **{k: v for k, v in TINY_PAIRS.items()},
+    )
+    rows = list(csv.DictReader(open(tmp_path / "dpo" / checkpoint.METRICS_FILE)))
+    assert rows and float(rows[-1]["margin"]) > float(rows[0]["margin"]) - 1e-6
+    reference, tokenizer = runs.load_policy(sft_dir)
+    trainer = DPOTrainer(reference, 0.5)
+    pairs = preferences.load_pairs(tmp_path / "dpo" / preferences.PAIRS_FILE)
+    prompts = [p.prompt for p in pairs]
+    chosen, chosen_mask, _ = pack(tokenizer, prompts, [p.chosen for p in pairs], 64)
+    rejected, rejected_mask, _ = pack(tokenizer, prompts, [p.rejected for p in pairs], 64)
+    inputs = dict(
+        chosen_tokens=chosen,
+        chosen_mask=chosen_mask,
+        rejected_tokens=rejected,
+        rejected_mask=rejected_mask,
+    )
+    log_probs = trainer(inputs)
+    inputs["reference_chosen"], inputs["reference_rejected"] = keras.ops.split(log_probs, 2)
+    loss = trainer.compute_loss(inputs, None, log_probs)
+    assert abs(float(loss) - np.log(2)) < 1e-6  # the policy is the reference
+    assert isinstance(policy, type(reference))
+
+
+def test_first_update_ratio_is_exactly_one(sft_dir, reward_dir):
+    reference, tokenizer = runs.load_policy(sft_dir)
+    policy = runs.clone(reference)
+    trainer = PolicyGradientTrainer(policy, beta=0.1)
+    runs.compile_trainer(trainer, policy, 1e-3)
+    reward_model = runs.load_reward_model(reward_dir, tokenizer)
+    rollout = sample_answers(
+        policy, tokenizer, PROMPTS, 2, 12, chat.END, 1.0, np.random.default_rng(1)
+    )
+    batch, rewards, kl = policy_batch(trainer, reference, reward_model, rollout, 2, "rloo", 1.0)
+    mask = rollout.answer_mask[:, 1:]
+    assert np.max(np.abs((batch["old_log_probs"] - rollout.log_probs) * mask)) < 1e-4  # sampled
+    assert np.max(np.abs(kl)) < 1e-5  # the policy starts as the reference
+    log_probs = losses.token_log_probs(trainer(batch), batch["tokens"])
+    _, ratio = losses.ppo_clip_loss(
+        log_probs, batch["old_log_probs"], batch["advantages"], mask, 0.2
+    )
+    assert np.max(np.abs(to_numpy(ratio) - 1) * mask) < 1e-6
+    assert rewards.shape == (6,)
