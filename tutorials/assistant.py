@@ -227,6 +227,8 @@ if "lora" in parts:
     ]
     header = ["run", "trainable parameters", "learning rate", *sft_eval["tasks"], "val loss"]
     display(Markdown(markdown_table(header, rows)))
+else:
+    print("the LoRA part of the benchmark has not been run on this backend yet")
 
 # %% [markdown]
 # ## Reasoning: the chain of thought
@@ -254,6 +256,8 @@ if "cot" in parts:
         f"{100 * final['addition_steps']:.0f}% "
         f"({100 * (final['addition_steps'] - final['addition']):+.0f} points)"
     )
+else:
+    print("the chain-of-thought part of the benchmark has not been run on this backend yet")
 
 # %% [markdown]
 # ## On the real scale
