@@ -67,6 +67,7 @@ def test_installed_wheel_runs_the_main_job(dist, backend, tmp_path):
     # Nothing of this process's environment leaks in (PYTHONPATH could point at the checkout).
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["KERAS_BACKEND"] = backend
+    env["OMP_NUM_THREADS"] = "1"  # torch's threads wait for each other on a small, busy CPU
     start = time.monotonic()
     run([sys.executable, "-m", "venv", str(venv)], work, env)
     python, keraseq_cli = str(venv / "bin" / "python"), str(venv / "bin" / "keraseq")
