@@ -50,7 +50,7 @@ from keraseq.posttraining.evaluate import eval_table, evaluate_checkpoint
 from keraseq.posttraining.finetune import finetune
 from keraseq.posttraining.tasks import TASKS
 from keraseq.training import train
-from keraseq.tutorial import show_source, start
+from keraseq.tutorial import show, show_source, start
 
 QUICK, rng = start(seed=0)
 RUNS = Path(tempfile.mkdtemp(prefix="keraseq-assistant-"))
@@ -249,7 +249,9 @@ if "cot" in parts:
     ax.set_ylabel("held-out exact match (%)")
     ax.set_title("Addition: direct against step by step")
     ax.legend()
-    plt.show()
+    show(
+        fig, "Held-out exact match against fine-tuning step, answers given at once or step by step"
+    )
     final = {n: c["curve"][-1]["exact_match"] for n, c in cot.items()}
     print(
         f"after {steps[-1]} steps: direct {100 * final['addition']:.0f}%, step by step "

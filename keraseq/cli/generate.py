@@ -21,6 +21,11 @@ def add_parser(sub):
 def run(args):
     check_sampling(args.max_new_tokens, args.temperature, args.top_k, args.top_p)
     model, tokenizer = load_checkpoint(args.checkpoint)
+    if not hasattr(model, "generate_start"):
+        raise ValueError(
+            f"{args.checkpoint} holds a {type(model).__name__}, not a language model: it scores "
+            "answers, it does not write them"
+        )
     tokenizer.tokenize(args.prompt)  # unknown characters: fail before printing anything
 
     def show(piece):

@@ -118,66 +118,60 @@ def train_dpo(
     )
     if pairs_from is not None:
         runs.load_reward_model(pairs_from, tokenizer)  # a reward run of this tokenizer
-    runs.start_run(out, sft_dir, settings, resume)
-    out = Path(out)
-    train_pairs, test_pairs = preferences.run_pairs(
-        reference,
-        tokenizer,
-        task_list,
-        GoldJudge(tau),
-        pairs,
-        heldout_pairs,
-        samples_per_prompt,
-        seed,
-        out,
-        source=pairs_from,
-    )
-    length = reference.sequence_length
-    train_arrays = pair_arrays(tokenizer, train_pairs, length)
-    test_arrays = pair_arrays(tokenizer, test_pairs, length)
-    for arrays in (train_arrays, test_arrays):
-        for side in ("chosen", "rejected"):
-            arrays[f"reference_{side}"] = answer_log_probs(
-                reference, arrays[f"{side}_tokens"], arrays[f"{side}_mask"]
-            ).astype("float32")
-    policy = checkpoint.load_model(out, compile=True) if resume else runs.clone(reference)
-    if not resume:
-        start_metrics(out, DPO_COLUMNS)
-    trainer = DPOTrainer(policy, beta)
-    runs.compile_trainer(trainer, policy, learning_rate)
-    inputs = [k for k in train_arrays if not k.endswith("_lengths")]
-    batches = epoch_batches({k: train_arrays[k] for k in inputs}, batch_size, seed)
+    with runs.writing(out, resume):
+        runs.start_run(out, sft_dir, settings, resume)
+        out = Path(out)
+        train_pairs, test_pairs = preferences.run_pairs(
+            reference,
+            tokenizer,
+            task_list,
+            GoldJudge(tau),
+            pairs,
+            heldout_pairs,
+            samples_per_prompt,
+            seed,
+            out,
+            source=pairs_from,
+        )
+        length = reference.sequence_length
+        train_arrays = pair_arrays(tokenizer, train_pairs, length)
+        test_arrays = pair_arrays(tokenizer, test_pairs, length)
+        for arrays in (train_arrays, test_arrays):
+            for side in ("chosen", "rejected"):
+                arrays[f"reference_{side}"] = answer_log_probs(
+                    reference, arrays[f"{side}_tokens"], arrays[f"{side}_mask"]
+                ).astype("float32")
+        policy = checkpoint.load_model(out, compile=True) if resume else runs.clone(reference)
+        if not resume:
+            start_metrics(out, DPO_COLUMNS)
+        trainer = DPOTrainer(policy, beta)
+        runs.compile_trainer(trainer, policy, learning_rate)
+        inputs = [k for k in train_arrays if not k.endswith("_lengths")]
+        batches = epoch_batches({k: train_arrays[k] for k in inputs}, batch_size, seed)
 
-    def measure():
-        chosen = answer_log_probs(
-            policy, train_arrays["chosen_tokens"], train_arrays["chosen_mask"]
-        )
-        rejected = answer_log_probs(
-            policy, train_arrays["rejected_tokens"], train_arrays["rejected_mask"]
-        )
-        test = {
-            side: answer_log_probs(
-                policy, test_arrays[f"{side}_tokens"], test_arrays[f"{side}_mask"]
+        def measure():
+            chosen = answer_log_probs(
+                policy, train_arrays["chosen_tokens"], train_arrays["chosen_mask"]
             )
-            - test_arrays[f"reference_{side}"]
-            for side in ("chosen", "rejected")
-        }
-        noise_free = np.array([p.chosen_gold > p.rejected_gold for p in test_pairs])
-        return {
-            "chosen_log_prob": float(chosen.mean()),
-            "rejected_log_prob": float(rejected.mean()),
-            "margin": float((chosen - rejected).mean()),
-            "heldout_accuracy": float(np.mean((test["chosen"] > test["rejected"]) == noise_free)),
-        }
+            rejected = answer_log_probs(
+                policy, train_arrays["rejected_tokens"], train_arrays["rejected_mask"]
+            )
+            test = {
+                side: answer_log_probs(
+                    policy, test_arrays[f"{side}_tokens"], test_arrays[f"{side}_mask"]
+                )
+                - test_arrays[f"reference_{side}"]
+                for side in ("chosen", "rejected")
+            }
+            noise_free = np.array([p.chosen_gold > p.rejected_gold for p in test_pairs])
+            return {
+                "chosen_log_prob": float(chosen.mean()),
+                "rejected_log_prob": float(rejected.mean()),
+                "margin": float((chosen - rejected).mean()),
+                "heldout_accuracy": float(
+                    np.mean((test["chosen"] > test["rejected"]) == noise_free)
+                ),
+            }
 
-    run_steps(
-        trainer,
-        lambda step: (batches(step), {}),
-        measure,
-        lambda: checkpoint.save_model(policy, out),
-        out,
-        steps,
-        interval,
-        verbose,
-    )
-    return policy
+        run_steps(trainer, policy, batches, measure, out, steps, interval, verbose)
+        return policy

@@ -23,15 +23,15 @@ def completed_steps(trainer):
     return int(keras.ops.convert_to_numpy(trainer.optimizer.iterations))
 
 
-def run_steps(trainer, make_batch, measure, save, directory, steps, interval, verbose=1):
+def run_steps(trainer, model, make_batch, measure, directory, steps, interval, verbose=1):
     """Trains `trainer` from its optimizer's step up to `steps`.
 
     Args:
         trainer: A compiled Keras model; its loss is computed from the batch alone.
+        model: The model it trains, checkpointed (with the optimizer) into `directory`.
         make_batch: `step -> (batch, logs)`: the inputs of that step (a function of the step, so a
             resumed run sees the same data) and any measurements made while building it.
         measure: `() -> dict` of evaluation columns, called at each checkpoint.
-        save: `() -> None` writes the checkpoint.
         directory: The run's directory, holding `metrics.csv`.
         steps: Last step.
         interval: Steps between checkpoints.
@@ -60,7 +60,7 @@ def run_steps(trainer, make_batch, measure, save, directory, steps, interval, ve
         logs = {"loss": loss, **batch_logs}
         if (step + 1) % interval == 0 or step + 1 == steps:
             logs.update(measure())
-            save()  # first the checkpoint, then its row
+            checkpoint.save_model(model, directory)  # first the checkpoint, then its row
             row = ",".join(
                 [str(step + 1)] + [f"{float(logs.get(c, math.nan)):.6g}" for c in columns]
             )

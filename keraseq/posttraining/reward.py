@@ -74,14 +74,15 @@ def pair_arrays(tokenizer, pairs, length):
 
 
 def epoch_batches(arrays, batch_size, seed):
-    """`step -> batch`: batches of a new permutation each epoch, a function of the step alone."""
+    """`step -> (batch, {})`: batches of a new permutation each epoch, a function of the step
+    alone (no measurement is made while building them)."""
     count = len(next(iter(arrays.values())))
     per_epoch = max(1, count // batch_size)
 
     def batch(step):
         order = np.random.default_rng([seed, step // per_epoch]).permutation(count)
         rows = order[(step % per_epoch) * batch_size :][:batch_size]
-        return {name: values[rows] for name, values in arrays.items()}
+        return {name: values[rows] for name, values in arrays.items()}, {}
 
     return batch
 
@@ -150,48 +151,43 @@ def train_reward(
     judge = judges.GoldJudge(tau)
     policy, tokenizer = runs.load_policy(sft_dir)
     task_list = get_tasks(tasks)
-    settings = runs.start_run(out, sft_dir, settings, resume)
-    out = Path(out)
-    train_pairs, test_pairs = preferences.run_pairs(
-        policy, tokenizer, task_list, judge, pairs, heldout_pairs, samples_per_prompt, seed, out
-    )
-    length = policy.sequence_length
-    train_arrays = pair_arrays(tokenizer, train_pairs, length)
-    test_arrays = pair_arrays(tokenizer, test_pairs, length)
+    with runs.writing(out, resume):
+        settings = runs.start_run(out, sft_dir, settings, resume)
+        out = Path(out)
+        train_pairs, test_pairs = preferences.run_pairs(
+            policy, tokenizer, task_list, judge, pairs, heldout_pairs, samples_per_prompt, seed, out
+        )
+        length = policy.sequence_length
+        train_arrays = pair_arrays(tokenizer, train_pairs, length)
+        test_arrays = pair_arrays(tokenizer, test_pairs, length)
 
-    if resume:
-        reward_model = checkpoint.load_model(out, compile=True)
-    else:
-        keras.utils.set_random_seed(seed)
-        reward_model = reward_model_from(policy)
-        start_metrics(out, REWARD_COLUMNS)
-    trainer = BradleyTerryTrainer(reward_model)
-    runs.compile_trainer(trainer, reward_model, learning_rate)
-    inputs = ("chosen_tokens", "chosen_lengths", "rejected_tokens", "rejected_lengths")
-    batches = epoch_batches({k: train_arrays[k] for k in inputs}, batch_size, seed)
+        if resume:
+            reward_model = checkpoint.load_model(out, compile=True)
+        else:
+            keras.utils.set_random_seed(seed)
+            reward_model = reward_model_from(policy)
+            start_metrics(out, REWARD_COLUMNS)
+        trainer = BradleyTerryTrainer(reward_model)
+        runs.compile_trainer(trainer, reward_model, learning_rate)
+        inputs = ("chosen_tokens", "chosen_lengths", "rejected_tokens", "rejected_lengths")
+        batches = epoch_batches({k: train_arrays[k] for k in inputs}, batch_size, seed)
 
-    def measure():
-        return {
-            "train_accuracy": pair_accuracy(
-                reward_model, train_arrays, np.ones(len(train_pairs)), np.zeros(len(train_pairs))
-            ),  # against the noisy labels the model learns from
-            "heldout_accuracy": pair_accuracy(
-                reward_model,
-                test_arrays,
-                [p.chosen_gold for p in test_pairs],
-                [p.rejected_gold for p in test_pairs],
-            ),
-        }
+        def measure():
+            return {
+                "train_accuracy": pair_accuracy(
+                    reward_model,
+                    train_arrays,
+                    np.ones(len(train_pairs)),
+                    np.zeros(len(train_pairs)),
+                ),  # against the noisy labels the model learns from
+                "heldout_accuracy": pair_accuracy(
+                    reward_model,
+                    test_arrays,
+                    [p.chosen_gold for p in test_pairs],
+                    [p.rejected_gold for p in test_pairs],
+                ),
+            }
 
-    logs = run_steps(
-        trainer,
-        lambda step: (batches(step), {}),
-        measure,
-        lambda: checkpoint.save_model(reward_model, out),
-        out,
-        steps,
-        interval,
-        verbose,
-    )
-    accuracy = (logs or measure())["heldout_accuracy"]
-    return reward_model, accuracy
+        logs = run_steps(trainer, reward_model, batches, measure, out, steps, interval, verbose)
+        accuracy = (logs or measure())["heldout_accuracy"]
+        return reward_model, accuracy

@@ -121,58 +121,68 @@ def train_rlhf(
         seed=seed,
         interval=interval,
     )
-    runs.start_run(out, sft_dir, settings, resume)
-    out = Path(out)
-    if resume:
-        policy = checkpoint.load_model(out, compile=True)
-    else:
-        policy = runs.clone(reference)
-        start_metrics(out, RLHF_COLUMNS)
-    reference.trainable = False
-    trainer = PolicyGradientTrainer(policy, beta, epsilon)
-    runs.compile_trainer(trainer, policy, learning_rate)
-    judge = GoldJudge(tau)
-    pool = preferences.task_prompts(task_list, "train", PROMPT_POOL, seed)
-    max_new = preferences.max_answer_tokens(policy, pool)
-    cache = {}
+    with runs.writing(out, resume):
+        runs.start_run(out, sft_dir, settings, resume)
+        out = Path(out)
+        if resume:
+            policy = checkpoint.load_model(out, compile=True)
+        else:
+            policy = runs.clone(reference)
+            start_metrics(out, RLHF_COLUMNS)
+        reference.trainable = False
+        trainer = PolicyGradientTrainer(policy, beta, epsilon)
+        runs.compile_trainer(trainer, policy, learning_rate)
+        judge = GoldJudge(tau)
+        pool = preferences.task_prompts(task_list, "train", PROMPT_POOL, seed)
+        max_new = preferences.max_answer_tokens(policy, pool)
+        cache = {}
 
-    def make_batch(step):
-        iteration = step // ppo_epochs
-        if cache.get("iteration") != iteration:
-            cache.update(iteration=iteration, **rollout_batch(iteration))
-        return cache["batch"], cache["logs"]
+        def make_batch(step):
+            iteration = step // ppo_epochs
+            if cache.get("iteration") != iteration:
+                cache.update(iteration=iteration, **rollout_batch(iteration))
+            return cache["batch"], cache["logs"]
 
-    def rollout_batch(iteration):
-        rng = np.random.default_rng([seed, iteration])
-        prompts = [pool[i] for i in rng.choice(len(pool), prompts_per_step, replace=False)]
-        rollout = sample_answers(
-            policy, tokenizer, [p.text for p in prompts], group_size, max_new, chat.END, 1.0, rng
+        def rollout_batch(iteration):
+            rng = np.random.default_rng([seed, iteration])
+            prompts = [pool[i] for i in rng.choice(len(pool), prompts_per_step, replace=False)]
+            rollout = sample_answers(
+                policy,
+                tokenizer,
+                [p.text for p in prompts],
+                group_size,
+                max_new,
+                chat.END,
+                1.0,
+                rng,
+            )
+            batch, rewards, kl = policy_batch(
+                trainer, reference, reward_model, rollout, group_size, baseline, unfinished_penalty
+            )
+            gold = preferences.grade_rollout(judge, prompts, rollout, group_size)
+            correct = [
+                p.task.score(answer, p.example.answer) == 1
+                for p, answer in zip(
+                    (p for p in prompts for _ in range(group_size)), rollout.answers
+                )
+            ]
+            logs = {
+                "reward": float(rewards.mean()),
+                "kl": float(kl.mean()),
+                "gold": float(gold.mean()),
+                "accuracy": float(np.mean(correct)),
+                "finished": float(rollout.finished.mean()),
+            }
+            return {"batch": batch, "logs": logs}
+
+        run_steps(
+            trainer,
+            policy,
+            make_batch,
+            dict,
+            out,
+            steps,
+            interval,
+            verbose,
         )
-        batch, rewards, kl = policy_batch(
-            trainer, reference, reward_model, rollout, group_size, baseline, unfinished_penalty
-        )
-        gold = preferences.grade_rollout(judge, prompts, rollout, group_size)
-        correct = [
-            p.task.score(answer, p.example.answer) == 1
-            for p, answer in zip((p for p in prompts for _ in range(group_size)), rollout.answers)
-        ]
-        logs = {
-            "reward": float(rewards.mean()),
-            "kl": float(kl.mean()),
-            "gold": float(gold.mean()),
-            "accuracy": float(np.mean(correct)),
-            "finished": float(rollout.finished.mean()),
-        }
-        return {"batch": batch, "logs": logs}
-
-    run_steps(
-        trainer,
-        make_batch,
-        dict,
-        lambda: checkpoint.save_model(policy, out),
-        out,
-        steps,
-        interval,
-        verbose,
-    )
-    return policy
+        return policy

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import keras
 
-from keraseq import checkpoint
+from keraseq import checkpoint, rundir
 from keraseq.models import MiniGPT
+from keraseq.posttraining import preferences
 from keraseq.posttraining.reward_model import RewardModel
 
 
@@ -57,8 +58,19 @@ def clone(model):
     return copy
 
 
+RUN_FILES = (*checkpoint.RUN_FILES, preferences.PAIRS_FILE, preferences.HELDOUT_PAIRS_FILE)
+
+
+def writing(directory, resume):
+    """The run directory's writer lock (`keraseq.rundir`): one process at a time; a new run refuses
+    a directory holding a run's files, and removes its own if it fails before a checkpoint."""
+    return rundir.writing(
+        directory, RUN_FILES, new=not resume, checkpoint_file=checkpoint.MODEL_FILE
+    )
+
+
 def start_run(directory, source, settings, resume):
-    """Checks and prepares `directory`; returns the settings (the saved ones when resuming).
+    """Checks and prepares `directory` (held with `writing`); returns the settings.
 
     Args:
         directory: The `--out` directory.
@@ -78,13 +90,7 @@ def start_run(directory, source, settings, resume):
                     f"{name} {value} differs from the checkpoint's {saved.get(name)}: a resumed "
                     "run keeps its settings (only --steps may change)"
                 )
-    elif checkpoint.has_checkpoint(directory):
-        raise ValueError(
-            f"{directory} already holds a checkpoint: add --resume to continue it, or choose "
-            "another --out"
-        )
     else:
-        directory.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(
             Path(source) / checkpoint.TOKENIZER_FILE, directory / checkpoint.TOKENIZER_FILE
         )

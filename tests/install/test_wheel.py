@@ -27,8 +27,8 @@ pytestmark = pytest.mark.skipif(
     reason="the wheel is built and installed once, in the jax process (each backend gets a venv)",
 )
 
-TINY_GPT = ["--model", "gpt", "--steps", "3", "--batch-size", "2", "--context", "8"]
-TINY_GPT += ["--layers", "1", "--dim", "8", "--heads", "2", "--eval-batches", "1"]
+TINY_TRANSFORMER = ["--model", "transformer", "--steps", "3", "--batch-size", "2", "--context", "8"]
+TINY_TRANSFORMER += ["--layers", "1", "--dim", "8", "--heads", "2", "--eval-batches", "1"]
 
 
 def run(argv, cwd, env=None, timeout=900):
@@ -67,6 +67,7 @@ def test_installed_wheel_runs_the_main_job(dist, backend, tmp_path):
     # Nothing of this process's environment leaks in (PYTHONPATH could point at the checkout).
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["KERAS_BACKEND"] = backend
+    env["OMP_NUM_THREADS"] = "1"  # torch's threads wait for each other on a small, busy CPU
     start = time.monotonic()
     run([sys.executable, "-m", "venv", str(venv)], work, env)
     python, keraseq_cli = str(venv / "bin" / "python"), str(venv / "bin" / "keraseq")
@@ -84,7 +85,7 @@ def test_installed_wheel_runs_the_main_job(dist, backend, tmp_path):
     assert json.loads((out / "results.json").read_text())["backend"] == backend
     assert (out / "vanishing.png").read_bytes()[:4] == b"\x89PNG"
 
-    run([keraseq_cli, "train", *TINY_GPT, "--out", "run"], work, env)
+    run([keraseq_cli, "train", *TINY_TRANSFORMER, "--out", "run"], work, env)
     text = run(
         [keraseq_cli, "generate", "run", "--prompt", "The", "--max-new-tokens", "12"], work, env
     )

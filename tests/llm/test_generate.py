@@ -56,7 +56,8 @@ def test_top_k_and_top_p_keep_only_the_likeliest_tokens():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"temperature": -0.1}, "temperature must be >= 0"),
+        ({"temperature": -0.1}, "temperature must be a finite number >= 0"),
+        ({"temperature": float("nan")}, "temperature must be a finite number >= 0"),
         ({"top_p": 0.0}, r"top_p must be in \(0, 1\]"),
         ({"top_p": 1.5}, r"top_p must be in \(0, 1\]"),
         ({"top_k": 0}, "top_k must be a positive integer"),

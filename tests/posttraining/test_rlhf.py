@@ -87,7 +87,10 @@ def test_huge_beta_keeps_the_policy_at_the_reference(sft_dir, reward_dir, tmp_pa
         rows = list(csv.DictReader(open(out / checkpoint.METRICS_FILE)))
         assert [int(r["step"]) for r in rows] == [2, 4]
         assert {"reward", "kl", "gold", "accuracy"} <= set(rows[0])
-    assert kls[1e4] < 0.1 * kls[0.0], kls
+    # Adam moves every weight by about the learning rate per step whatever the loss's scale, and
+    # the KL's gradient is 0 at the reference, so the first update is the reward's: the leash
+    # then pulls back, and the policy stays within a small KL while β = 0 drifts away.
+    assert kls[1e4] < 0.1 and kls[1e4] < 0.5 * kls[0.0], kls
 
 
 def test_dpo_starts_at_log_2_and_moves_the_margin(sft_dir, reward_dir, tmp_path):

@@ -1,0 +1,285 @@
+"""RLHF and DPO at mini scale, measured on held-out prompts against the gold judge.
+
+    KERAS_BACKEND=jax python benchmarks/rlhf.py --sft runs/sft            # full size
+    KERAS_BACKEND=jax python benchmarks/rlhf.py --sft runs/sft --quick    # minutes
+
+From a fine-tuned model: the reward model (held-out pair accuracy), RLHF at the recommended β and a
+sweep of β including 0 (gold score and learned reward against √KL), DPO (gold win rate against the
+fine-tuned model, chosen and rejected log-probabilities over training), best-of-n (gold score
+against n). Writes benchmarks/results/rlhf-BACKEND[-quick].{json,md,png} with the targets and
+whether each was met, the times and the machine's load.
+"""
+
+import argparse
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from keraseq.posttraining import alignment, preferences, runs  # noqa: E402
+from keraseq.posttraining.dpo import train_dpo  # noqa: E402
+from keraseq.posttraining.judge import GoldJudge  # noqa: E402
+from keraseq.posttraining.reward import train_reward  # noqa: E402
+from keraseq.posttraining.rlhf import train_rlhf  # noqa: E402
+from keraseq.posttraining.tasks import get_tasks  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SIZES = {  # (pairs, reward steps, rlhf steps, dpo steps, held-out prompts per task, sweep)
+    "full": dict(
+        pairs=1500,
+        reward_steps=300,
+        rlhf_steps=200,
+        dpo_steps=300,
+        heldout=40,
+        sweep=(0.0, 0.01, 0.05, 0.2),
+        ns=(1, 2, 4, 8, 16),
+    ),
+    "quick": dict(
+        pairs=300,
+        reward_steps=80,
+        rlhf_steps=30,
+        dpo_steps=60,
+        heldout=10,
+        sweep=(0.0, 0.05),
+        ns=(1, 2, 4, 8),
+    ),
+}
+RECOMMENDED_BETA = 0.05
+TARGETS = {
+    "reward_accuracy": 0.85,
+    "dpo_win_rate": 0.60,
+    "accuracy_gain": 0.10,
+    "seconds": 15 * 60,
+}
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def metrics_rows(directory):
+    with open(Path(directory) / "metrics.csv", encoding="utf-8") as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def run(sft, work, size, tasks, seed):
+    judge = GoldJudge()
+    reference, tokenizer = runs.load_policy(sft)
+    prompts = preferences.task_prompts(get_tasks(tasks), "test", size["heldout"], seed)
+    result = {"heldout_prompts": len(prompts)}
+    (reward_model, accuracy), seconds = timed(
+        train_reward,
+        sft,
+        work / "rm",
+        pairs=size["pairs"],
+        steps=size["reward_steps"],
+        tasks=tasks,
+        seed=seed,
+        verbose=0,
+    )
+    result["reward"] = {
+        "heldout_accuracy": accuracy,
+        "seconds": seconds,
+        "pairs": len(preferences.load_pairs(work / "rm" / "pairs.jsonl")),
+    }
+    result["sft"] = alignment.measure(reference, reference, tokenizer, prompts, judge, reward_model)
+    result["rlhf"] = {}
+    for beta in sorted(set(size["sweep"]) | {RECOMMENDED_BETA}):
+        policy, seconds = timed(
+            train_rlhf,
+            sft,
+            work / "rm",
+            work / f"rlhf-{beta}",
+            beta=beta,
+            steps=size["rlhf_steps"],
+            tasks=tasks,
+            seed=seed,
+            verbose=0,
+        )
+        measured = alignment.measure(policy, reference, tokenizer, prompts, judge, reward_model)
+        result["rlhf"][str(beta)] = {
+            **measured,
+            "seconds": seconds,
+            "curve": metrics_rows(work / f"rlhf-{beta}"),
+        }
+    policy, seconds = timed(
+        train_dpo,
+        sft,
+        work / "dpo",
+        pairs_from=work / "rm",
+        steps=size["dpo_steps"],
+        pairs=size["pairs"],
+        tasks=tasks,
+        seed=seed,
+        verbose=0,
+    )
+    result["dpo"] = {
+        **alignment.measure(policy, reference, tokenizer, prompts, judge, reward_model),
+        "seconds": seconds,
+        "curve": metrics_rows(work / "dpo"),
+    }
+    best = alignment.best_of_n(reference, tokenizer, reward_model, prompts, judge, size["ns"], seed)
+    result["best_of_n"] = {
+        str(n): {"gold": g, "accuracy": a, "kl_bound": alignment.best_of_n_kl(n)}
+        for n, (g, a) in best.items()
+    }
+    return result
+
+
+def verdicts(result):
+    """Each target, its measurement, and whether it was met."""
+    sft, rec = result["sft"], result["rlhf"][str(RECOMMENDED_BETA)]
+    weak = [t for t, a in sft["task_accuracy"].items() if a < 0.9]
+    gains = {t: rec["task_accuracy"][t] - sft["task_accuracy"][t] for t in weak}
+    total = result["reward"]["seconds"] + rec["seconds"] + result["dpo"]["seconds"]
+    return {
+        "reward model held-out pair accuracy >= 85%": (
+            result["reward"]["heldout_accuracy"],
+            result["reward"]["heldout_accuracy"] >= 0.85,
+        ),
+        f"RLHF (beta {RECOMMENDED_BETA}) gold score above the fine-tuned model's": (
+            rec["gold"] - sft["gold"],
+            rec["gold"] > sft["gold"],
+        ),
+        f"RLHF (beta {RECOMMENDED_BETA}) accuracy above the fine-tuned model's": (
+            rec["accuracy"] - sft["accuracy"],
+            rec["accuracy"] > sft["accuracy"],
+        ),
+        "RLHF +10 accuracy points on every task the fine-tuned model solves < 90%": (
+            gains,
+            all(g >= 0.10 for g in gains.values()),
+        ),
+        "DPO gold win rate against the fine-tuned model >= 60%": (
+            result["dpo"]["win_rate"],
+            result["dpo"]["win_rate"] >= 0.60,
+        ),
+        "reward model + RLHF + DPO within 15 minutes": (total, total <= TARGETS["seconds"]),
+    }
+
+
+def markdown(result):
+    lines = [
+        f"# RLHF and DPO ({result['mode']}, backend {result['backend']})",
+        "",
+        f"{result['heldout_prompts']} held-out prompts, greedy answers; load average "
+        f"{result['load_before']} before, {result['load_after']} after, on {os.cpu_count()} CPUs.",
+        "",
+        "| model | gold score | accuracy | learned reward | KL to SFT | gold win rate vs SFT | "
+        "train time (s) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    models = [("fine-tuned (SFT)", result["sft"])]
+    models += [(f"RLHF β={b}", m) for b, m in result["rlhf"].items()]
+    models += [("DPO", result["dpo"])]
+    for name, m in models:
+        lines.append(
+            f"| {name} | {m['gold']:.3f} | {100 * m['accuracy']:.1f}% | {m['reward']:.3f} | "
+            f"{m['kl']:.3f} | {100 * m['win_rate']:.1f}% | {m.get('seconds', 0):.0f} |"
+        )
+    lines += [
+        "",
+        "| best-of-n | gold score | accuracy | KL bound log n − (n−1)/n |",
+        "| --- | --- | --- | --- |",
+    ]
+    for n, m in result["best_of_n"].items():
+        lines.append(
+            f"| {n} | {m['gold']:.3f} | {100 * m['accuracy']:.1f}% | {m['kl_bound']:.3f} |"
+        )
+    lines += [
+        "",
+        f"Reward model: {100 * result['reward']['heldout_accuracy']:.1f}% held-out pair "
+        f"accuracy ({result['reward']['pairs']} training pairs, "
+        f"{result['reward']['seconds']:.0f} s).",
+        "",
+        "| target | measured | met |",
+        "| --- | --- | --- |",
+    ]
+    for name, (value, met) in result["verdicts"].items():
+        shown = (
+            ", ".join(f"{t} {100 * g:+.1f}" for t, g in value.items()) or "no such task"
+            if isinstance(value, dict)
+            else f"{value:.3f}"
+        )
+        lines.append(f"| {name} | {shown} | {'yes' if met else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(result, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    betas = sorted(result["rlhf"], key=float)
+    kl = [max(result["rlhf"][b]["kl"], 0) ** 0.5 for b in betas]
+    left.plot(kl, [result["rlhf"][b]["gold"] for b in betas], "o-", label="RLHF: gold score")
+    left.plot(kl, [result["rlhf"][b]["reward"] for b in betas], "s--", label="RLHF: learned reward")
+    for b, x in zip(betas, kl):
+        left.annotate(f"β={b}", (x, result["rlhf"][b]["gold"]), fontsize=8)
+    left.plot([max(result["dpo"]["kl"], 0) ** 0.5], [result["dpo"]["gold"]], "D", label="DPO: gold")
+    ns = list(result["best_of_n"])
+    left.plot(
+        [alignment.best_of_n_kl(int(n)) ** 0.5 for n in ns],
+        [result["best_of_n"][n]["gold"] for n in ns],
+        "^:",
+        label="best-of-n: gold",
+    )
+    left.axhline(result["sft"]["gold"], color="gray", lw=0.8, label="fine-tuned: gold")
+    left.set_xlabel("√KL to the fine-tuned model (nats^½)")
+    left.set_ylabel("score")
+    left.legend(fontsize=8)
+    curve = result["dpo"]["curve"]
+    right.plot(
+        [r["step"] for r in curve], [r["chosen_log_prob"] for r in curve], "o-", label="chosen"
+    )
+    right.plot(
+        [r["step"] for r in curve], [r["rejected_log_prob"] for r in curve], "s-", label="rejected"
+    )
+    right.set_xlabel("DPO step")
+    right.set_ylabel("mean log π(answer)")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sft", required=True, help="the fine-tuned model's directory")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--tasks", default=None, help="comma-separated tasks (default: all)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="results path without suffix")
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    backend = keras.backend.backend()
+    out = args.out or RESULTS / f"rlhf-{backend}{'-quick' if args.quick else ''}"
+    load_before = round(os.getloadavg()[0], 2)
+    with tempfile.TemporaryDirectory() as work:
+        result = run(args.sft, Path(work), SIZES[mode], args.tasks, args.seed)
+    result.update(
+        mode=mode,
+        backend=backend,
+        load_before=load_before,
+        load_after=round(os.getloadavg()[0], 2),
+        command=" ".join(sys.argv),
+    )
+    result["verdicts"] = verdicts(result)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown(result), encoding="utf-8")
+    plot(result, out.with_suffix(".png"))
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()

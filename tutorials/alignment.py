@@ -1,0 +1,133 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Aligning the assistant: preferences, a reward model, RLHF and DPO
+#
+# After fine-tuning (the previous page), the model answers instructions. The third stage of an
+# LLM's training teaches it which of its answers people *prefer*: reinforcement learning from human
+# feedback (InstructGPT, Ouyang et al. 2022) and its RL-free alternative, direct preference
+# optimisation (DPO, Rafailov et al. 2023). Everything here is also a command:
+#
+# ```bash
+# keraseq reward runs/sft --out runs/rm                  # pairs, then the reward model
+# keraseq rlhf runs/sft --reward runs/rm --out runs/rlhf --kl 0.05
+# keraseq dpo runs/sft --out runs/dpo --pairs-from runs/rm
+# keraseq eval runs/sft runs/rlhf runs/dpo --reference runs/sft --reward runs/rm
+# ```
+
+# %%
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import math
+from pathlib import Path
+
+from keraseq.posttraining import alignment, losses
+from keraseq.posttraining.judge import GoldJudge
+from keraseq.posttraining.tasks import get_tasks
+from keraseq.tutorial import show_source, start
+
+QUICK, rng = start(seed=0)
+
+# %% [markdown]
+# ## The human feedback, in code
+#
+# There are no people here: a *gold judge* scores an answer from 0 to 1 (mostly correctness by
+# the task's checker, with partial credit for a near miss; then whether the answer ended with the
+# end marker; then whether it rambles), and labels a pair of answers the way a tired human would,
+# preferring the first with probability $\sigma((g_1 - g_2)/\tau)$.
+
+# %%
+judge = GoldJudge()
+(addition,) = get_tasks("addition")
+for answer, finished in [("590", True), ("591", True), ("590", False), ("5905905905905", True)]:
+    gold = judge.grade(addition, answer, finished, "590")
+    print(f"{answer!r:18} ended={finished!s:5}  gold {gold:.3f}")
+p = judge.preference_probability(
+    judge.grade(addition, "590", True, "590"), judge.grade(addition, "591", True, "590")
+)
+print(f"P(labeler prefers '590' to '591' for 251+339) = {p:.2f}")
+
+# %% [markdown]
+# The pairs come from the fine-tuned model's own answers, several per prompt at temperature 1,
+# two answers with equal gold scores making no pair, as in InstructGPT and the DPO paper.
+#
+# ## The losses, as code
+#
+# The reward model is the fine-tuned network with a scalar head read at the answer's last real
+# token; it learns from pairs with the Bradley–Terry loss:
+
+# %%
+show_source(losses.bradley_terry_loss)
+
+# %% [markdown]
+# RLHF maximises the learned reward minus $\beta\,\mathrm{KL}(\pi\,\|\,\pi_{\text{ref}})$. With a
+# vocabulary of about a hundred characters the per-token KL is computed exactly, summed over the
+# vocabulary:
+
+# %%
+show_source(losses.exact_kl, start="log_p")
+
+# %% [markdown]
+# Several answers per prompt give each other a baseline (RLOO, or GRPO's normalised version), and
+# PPO's clipped ratio keeps each update close to the policy that sampled the answers:
+
+# %%
+show_source(losses.group_advantages, start="grouped")
+show_source(losses.ppo_clip_loss, start="ratio")
+
+# %% [markdown]
+# DPO needs neither a reward model nor sampling: its loss on a pair compares how much more likely
+# the policy makes the chosen answer than the reference does, against the same for the rejected
+# one. With the policy equal to the reference, every pair's loss is $\log 2$:
+
+# %%
+show_source(losses.dpo_loss, start="chosen_ratio")
+log_probs = rng.normal(size=4).astype("float32") * 5 - 20
+at_reference = float(losses.dpo_loss(log_probs[:2], log_probs[2:], log_probs[:2], log_probs[2:]))
+assert abs(at_reference - math.log(2)) < 1e-6
+print(f"DPO loss at the reference: {at_reference:.6f} (log 2 = {math.log(2):.6f})")
+
+# %% [markdown]
+# ## Measured: reward model, RLHF, DPO and best-of-n
+#
+# `benchmarks/rlhf.py` runs the whole stage from a fine-tuned model and measures each result on
+# held-out prompts, greedy answers, against the gold judge. The table and figure below are the
+# files it wrote.
+
+# %%
+RESULTS = next(
+    (p for p in (Path("../benchmarks/results"), Path("benchmarks/results")) if p.is_dir()), None
+)
+runs = sorted(RESULTS.glob("rlhf-*.json")) if RESULTS else []
+if not runs:
+    print("no benchmarks/results/rlhf-*.json here: run benchmarks/rlhf.py to fill this section")
+for path in runs:
+    print(path.with_suffix(".md").read_text())
+
+# %% [markdown]
+# Best-of-n needs no training: sample n answers, keep the reward model's favourite. Its KL to the
+# sampler is at most $\log n - (n-1)/n$ (Stiennon et al. 2020; Beirami et al. 2024 show it is an
+# upper bound):
+
+# %%
+for n in (1, 2, 4, 8, 16):
+    print(f"n = {n:2}: KL <= {alignment.best_of_n_kl(n):.3f} nats")
+
+# %% [markdown]
+# ## Where this sits on the real scale
+#
+# InstructGPT's labelers preferred the outputs of its 1.3B-parameter RLHF model to those of the
+# 175B-parameter GPT-3 (Ouyang et al. 2022, Figure 1): alignment to preferences mattered more to
+# them than a hundred times more parameters. At keraseq's scale the same mechanics run in
+# minutes, and their failure modes (a reward that can be exploited, a KL that grows) are
+# measured above rather than described.
