@@ -165,28 +165,31 @@ display(Markdown(markdown_table(*eval_table(live))))
 
 # %%
 RESULTS = next(p for p in (Path("../benchmarks/results"), Path("benchmarks/results")) if p.is_dir())
-bench = json.loads((RESULTS / "finetune-full-jax.json").read_text())
-names = ["base", *bench["runs"]]
-for run, result in zip(names, bench["eval"]):
-    result["checkpoint"] = run
-display(Markdown(markdown_table(*eval_table(bench["eval"]))))
-base_eval, sft_eval = bench["eval"][0], bench["eval"][1]
-best = {name: r["exact_match"] for name, r in sft_eval["tasks"].items()}
+parts = {
+    p.stem.rsplit("-", 1)[1]: json.loads(p.read_text())
+    for p in sorted((RESULTS / "finetune").glob("full-jax-*.json"))
+}
+base_eval, sft_eval = parts["sft"]["eval"]
+evaluated = [dict(base_eval, checkpoint="base"), dict(sft_eval, checkpoint="sft")]
+evaluated += [dict(parts[n]["eval"][0], checkpoint=n) for n in ("lora", "mix") if n in parts]
+display(Markdown(markdown_table(*eval_table(evaluated))))
+exact = {name: r["exact_match"] for name, r in sft_eval["tasks"].items()}
 base_best = max(r["exact_match"] for r in base_eval["tasks"].values())
-capabilities = {TASKS[n].capability for n, v in best.items() if v >= 0.8}
+capabilities = sorted({TASKS[n].capability for n, v in exact.items() if v >= 0.8})
+print(f"base: at most {100 * base_best:.0f}% exact match on any task (target <= 5%)")
 print(
-    f"base: at most {100 * base_best:.0f}% on any task; after SFT, >= 80% on "
-    f"{len(capabilities)} capabilities ({', '.join(sorted(capabilities))})"
+    f"after SFT: >= 80% on {len(capabilities)} capabilities ({', '.join(capabilities) or 'none'}; "
+    "target: at least 3)"
 )
 print(
     f"cost on the pretraining corpus: validation loss {base_eval['val_loss']:.3f} -> "
     f"{sft_eval['val_loss']:.3f}"
 )
-sft_run = bench["runs"]["sft"]
+run = parts["sft"]["run"]
 print(
-    f"fine-tuning took {sft_run['seconds']:.0f} s ({sft_run['settings']['steps']} steps of "
-    f"{sft_run['settings']['batch_size']}) at a load average of {sft_run['load_average'][0]} "
-    f"on {bench['cpu_count']} cores"
+    f"fine-tuning: {run['settings']['steps']} steps of {run['settings']['batch_size']} examples in "
+    f"{run['seconds']:.0f} s, at a load average of {run['load_average'][0]} on "
+    f"{parts['sft']['cpu_count']} cores (target: 10 minutes)"
 )
 
 # %% [markdown]
@@ -194,9 +197,8 @@ print(
 
 # %%
 for name in sft_eval["tasks"]:
-    for before, after in list(
-        zip(base_eval["tasks"][name]["samples"], sft_eval["tasks"][name]["samples"])
-    )[:2]:
+    pairs = zip(base_eval["tasks"][name]["samples"], sft_eval["tasks"][name]["samples"])
+    for before, after in list(pairs)[:2]:
         print(f"{name:>15}  {after['prompt']!r}")
         print(
             f"{'':>15}  base {before['answer']!r}   SFT {after['answer']!r}   "
@@ -208,46 +210,56 @@ for name in sft_eval["tasks"]:
 #
 # LoRA (Hu et al. 2021) freezes the pretrained weights and trains a low-rank update
 # $W + \frac{\alpha}{r} A B$ of each attention and feed-forward kernel (`enable_lora(rank)` on
-# keraseq's layers and on `MiniGPT`; `keraseq finetune --lora RANK`):
+# keraseq's layers and on `MiniGPT`; `keraseq finetune --lora RANK`). Same tasks, batches and
+# steps, its own learning rate:
 
 # %%
-if "lora" in bench["runs"]:
-    lora_eval = bench["eval"][names.index("lora")]
+if "lora" in parts:
     rows = [
         [
-            run,
-            f"{bench['runs'][run]['trainable_parameters']:,}",
+            name,
+            f"{parts[name]['run']['trainable_parameters']:,}",
+            f"{parts[name]['run']['settings']['learning_rate']:g}",
             *[f"{100 * r['exact_match']:.0f}%" for r in e["tasks"].values()],
+            f"{e['val_loss']:.3f}",
         ]
-        for run, e in (("sft", sft_eval), ("lora", lora_eval))
+        for name, e in (("sft", sft_eval), ("lora", parts["lora"]["eval"][0]))
     ]
-    display(Markdown(markdown_table(["run", "trainable", *sft_eval["tasks"]], rows)))
+    header = ["run", "trainable parameters", "learning rate", *sft_eval["tasks"], "val loss"]
+    display(Markdown(markdown_table(header, rows)))
+else:
+    print("the LoRA part of the benchmark has not been run on this backend yet")
 
 # %% [markdown]
 # ## Reasoning: the chain of thought
 #
 # The same sums, trained with the answer given at once or written column by column with the
 # carries (Lee et al. 2023, "Teaching Arithmetic to Small Transformers": such formats make
-# arithmetic far easier to learn for small models). Same batches, same steps; held-out exact
+# arithmetic far easier to learn for small models). Same base, batches and steps; held-out exact
 # match of the result against training steps:
 
 # %%
-if "chain_of_thought" in bench:
+if "cot" in parts:
+    cot = parts["cot"]["chain_of_thought"]
     fig, ax = plt.subplots(figsize=(7, 4))
-    for name, cot in bench["chain_of_thought"].items():
-        steps = [p["step"] for p in cot["curve"]]
-        ax.plot(steps, [100 * p["exact_match"] for p in cot["curve"]], "-o", label=name)
+    for name, c in cot.items():
+        steps = [p["step"] for p in c["curve"]]
+        ax.plot(steps, [100 * p["exact_match"] for p in c["curve"]], "-o", label=name)
     ax.set_xlabel("fine-tuning step")
     ax.set_ylabel("held-out exact match (%)")
+    ax.set_title("Addition: direct against step by step")
     ax.legend()
     show(
         fig, "Held-out exact match against fine-tuning step, answers given at once or step by step"
     )
-    final = {n: c["curve"][-1]["exact_match"] for n, c in bench["chain_of_thought"].items()}
+    final = {n: c["curve"][-1]["exact_match"] for n, c in cot.items()}
     print(
         f"after {steps[-1]} steps: direct {100 * final['addition']:.0f}%, step by step "
-        f"{100 * final['addition_steps']:.0f}%"
+        f"{100 * final['addition_steps']:.0f}% "
+        f"({100 * (final['addition_steps'] - final['addition']):+.0f} points)"
     )
+else:
+    print("the chain-of-thought part of the benchmark has not been run on this backend yet")
 
 # %% [markdown]
 # ## On the real scale

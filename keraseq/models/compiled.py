@@ -38,3 +38,9 @@ def compiled_call(model, method, *inputs):
         steps[method] = DecodingStep(model, method)
     inputs = [keras.tree.map_structure(np.asarray, x) for x in inputs]
     return steps[method].predict_on_batch(inputs)
+
+
+def forget_steps(model):
+    """Drops `model`'s compiled steps, to be traced again at their next call: a TensorFlow graph
+    traced before the model gained variables (`enable_lora`) would not read them."""
+    _STEPS.pop(model, None)

@@ -11,7 +11,7 @@ from keras import ops
 from keraseq.layers import validation
 from keraseq.layers.attention import TransformerBlock
 from keraseq.layers.attention.lora import LoRA
-from keraseq.models.compiled import compiled_call
+from keraseq.models.compiled import compiled_call, forget_steps
 
 INIT_STDDEV = 0.02  # GPT-2's initialization: N(0, 0.02) for every embedding and matrix
 
@@ -152,6 +152,9 @@ class MiniGPT(LoRA, keras.Model):
         adapters = {id(w) for layer in adapted for w in layer.lora_weights()}
         for weight in self.weights:
             weight.trainable = id(weight) in adapters
+        # Functions traced without the adapters (TensorFlow graphs) would ignore them: trace anew.
+        self.train_function = self.test_function = self.predict_function = None
+        forget_steps(self)
 
     def embed(self, token_ids, start_index=0, training=None):
         """Token plus position embeddings of tokens placed from `start_index`: `(B, T, hidden)`.

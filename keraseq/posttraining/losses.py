@@ -94,7 +94,7 @@ def ppo_clip_loss(log_probs, old_log_probs, advantages, mask, epsilon=0.2):
     Returns:
         `(loss, ratio)`: the scalar loss and the ratios $\\rho_t$ `(B, T)`.
     """
-    ratio = ops.exp(log_probs - old_log_probs)  # ρ_t = π / π_old
+    ratio = ops.exp(ops.subtract(log_probs, old_log_probs))  # ρ_t = π / π_old
     a = ops.expand_dims(advantages, -1)  # (B, 1)
     clipped = ops.clip(ratio, 1 - epsilon, 1 + epsilon)
     per_token = ops.maximum(-a * ratio, -a * clipped)  # max(-Aρ, -A clip(ρ, 1-ε, 1+ε))
@@ -112,7 +112,9 @@ def bradley_terry_loss(chosen_rewards, rejected_rewards):
 
     $$\\mathcal{L} = -\\log \\sigma(r_w - r_l)$$
     """
-    return ops.mean(ops.softplus(rejected_rewards - chosen_rewards))  # -log σ(r_w - r_l)
+    return ops.mean(
+        ops.softplus(ops.subtract(rejected_rewards, chosen_rewards))
+    )  # -log σ(r_w - r_l)
 
 
 def dpo_loss(policy_chosen, policy_rejected, reference_chosen, reference_rejected, beta=0.1):
@@ -129,6 +131,6 @@ def dpo_loss(policy_chosen, policy_rejected, reference_chosen, reference_rejecte
     Returns:
         The scalar loss; $\\log 2$ when the policy equals the reference.
     """
-    chosen_ratio = policy_chosen - reference_chosen  # log π(y_w) - log π_ref(y_w)
-    rejected_ratio = policy_rejected - reference_rejected
+    chosen_ratio = ops.subtract(policy_chosen, reference_chosen)  # log π(y_w) - log π_ref(y_w)
+    rejected_ratio = ops.subtract(policy_rejected, reference_rejected)
     return ops.mean(ops.softplus(-beta * (chosen_ratio - rejected_ratio)))  # -log σ(β h)

@@ -27,8 +27,8 @@ pytestmark = pytest.mark.skipif(
     reason="the wheel is built and installed once, in the jax process (each backend gets a venv)",
 )
 
-TINY_GPT = ["--model", "gpt", "--steps", "3", "--batch-size", "2", "--context", "8"]
-TINY_GPT += ["--layers", "1", "--dim", "8", "--heads", "2", "--eval-batches", "1"]
+TINY_TRANSFORMER = ["--model", "transformer", "--steps", "3", "--batch-size", "2", "--context", "8"]
+TINY_TRANSFORMER += ["--layers", "1", "--dim", "8", "--heads", "2", "--eval-batches", "1"]
 
 
 def run(argv, cwd, env=None, timeout=900):
@@ -85,7 +85,7 @@ def test_installed_wheel_runs_the_main_job(dist, backend, tmp_path):
     assert json.loads((out / "results.json").read_text())["backend"] == backend
     assert (out / "vanishing.png").read_bytes()[:4] == b"\x89PNG"
 
-    run([keraseq_cli, "train", *TINY_GPT, "--out", "run"], work, env)
+    run([keraseq_cli, "train", *TINY_TRANSFORMER, "--out", "run"], work, env)
     text = run(
         [keraseq_cli, "generate", "run", "--prompt", "The", "--max-new-tokens", "12"], work, env
     )

@@ -86,3 +86,15 @@ def test_enable_lora_errors():
         tiny_gpt(lora_rank=2).enable_lora(2)
     with pytest.raises(ValueError, match="`rank` must be a positive integer"):
         tiny_gpt().enable_lora(0)
+
+
+def test_lora_enabled_after_compiled_decoding_is_used(rng):
+    """Decoding compiled before `enable_lora` (a traced graph on TensorFlow) reads the adapters."""
+    model = tiny_gpt()
+    ids = rng.integers(0, VOCAB, size=(2, T)).astype("int32")
+    model.generate_start(ids)
+    model.enable_lora(2)
+    for w in model.trainable_weights:
+        w.assign(rng.normal(scale=0.3, size=w.shape).astype("float32"))
+    logits, _ = model.generate_start(ids)
+    assert max_abs_diff(logits, model(ids)[:, -1]) <= ATOL
