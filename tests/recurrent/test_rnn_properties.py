@@ -51,8 +51,8 @@ def test_layer_equals_builtin_on_random_cases(case, initial):
     if mask_kind != "none":
         mask = rng.random(shape[:2]) > 0.3  # any pattern, a fully masked sequence included
         if initial:
-            # Left out (issue 12, open): with an initial state, keraseq outputs h_0 at leading
-            # masked steps where keras.layers.RNN outputs 0.
+            # Left out: at leading masked steps after an initial state, keras.layers.RNN's own
+            # backends disagree (JAX outputs h_0, torch and TensorFlow 0); keraseq outputs h_0.
             mask[:, 0] = True
         kwargs["mask"] = mask if mask_kind == "(B, T)" else mask[..., None]
     if initial:
