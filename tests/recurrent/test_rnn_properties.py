@@ -50,6 +50,10 @@ def test_layer_equals_builtin_on_random_cases(case, initial):
     kwargs = {}
     if mask_kind != "none":
         mask = rng.random(shape[:2]) > 0.3  # any pattern, a fully masked sequence included
+        if initial:
+            # Left out: at leading masked steps after an initial state, keras.layers.RNN's own
+            # backends disagree (JAX outputs h_0, torch and TensorFlow 0); keraseq outputs h_0.
+            mask[:, -1 if arguments["go_backwards"] else 0] = True  # the first step processed
         kwargs["mask"] = mask if mask_kind == "(B, T)" else mask[..., None]
     if initial:
         states = STATES[name.split("-")[0]]
