@@ -169,35 +169,38 @@ parts = {
     p.stem.rsplit("-", 1)[1]: json.loads(p.read_text())
     for p in sorted((RESULTS / "finetune").glob("full-jax-*.json"))
 }
-base_eval, sft_eval = parts["sft"]["eval"]
-evaluated = [dict(base_eval, checkpoint="base"), dict(sft_eval, checkpoint="sft")]
-evaluated += [dict(parts[n]["eval"][0], checkpoint=n) for n in ("lora", "mix") if n in parts]
-display(Markdown(markdown_table(*eval_table(evaluated))))
-print(f"{sft_eval['tasks']['qa']['count']} held-out prompts per task")
-exact = {name: r["exact_match"] for name, r in sft_eval["tasks"].items()}
-base_best = max(r["exact_match"] for r in base_eval["tasks"].values())
-capabilities = sorted({TASKS[n].capability for n, v in exact.items() if v >= 0.8})
-print(f"base: at most {100 * base_best:.0f}% exact match on any task (target <= 5%)")
-print(
-    f"after SFT: >= 80% on {len(capabilities)} capabilities ({', '.join(capabilities) or 'none'}; "
-    "target: at least 3)"
-)
-print(
-    f"cost on the pretraining corpus: validation loss {base_eval['val_loss']:.3f} -> "
-    f"{sft_eval['val_loss']:.3f}"
-)
-run = parts["sft"]["run"]
-print(
-    f"fine-tuning: {run['settings']['steps']} steps of {run['settings']['batch_size']} examples in "
-    f"{run['seconds']:.0f} s, at a load average of {run['load_average'][0]} on "
-    f"{parts['sft']['cpu_count']} cores (target: 10 minutes)"
-)
+if "sft" in parts:
+    base_eval, sft_eval = parts["sft"]["eval"]
+    evaluated = [dict(base_eval, checkpoint="base"), dict(sft_eval, checkpoint="sft")]
+    evaluated += [dict(parts[n]["eval"][0], checkpoint=n) for n in ("lora", "mix") if n in parts]
+    display(Markdown(markdown_table(*eval_table(evaluated))))
+    print(f"{sft_eval['tasks']['qa']['count']} held-out prompts per task")
+    exact = {name: r["exact_match"] for name, r in sft_eval["tasks"].items()}
+    base_best = max(r["exact_match"] for r in base_eval["tasks"].values())
+    capabilities = sorted({TASKS[n].capability for n, v in exact.items() if v >= 0.8})
+    print(f"base: at most {100 * base_best:.0f}% exact match on any task (target <= 5%)")
+    print(
+        f"after SFT: >= 80% on {len(capabilities)} capabilities "
+        f"({', '.join(capabilities) or 'none'}; target: at least 3)"
+    )
+    print(
+        f"cost on the pretraining corpus: validation loss {base_eval['val_loss']:.3f} -> "
+        f"{sft_eval['val_loss']:.3f}"
+    )
+    run = parts["sft"]["run"]
+    print(
+        f"fine-tuning: {run['settings']['steps']} steps of {run['settings']['batch_size']} "
+        f"examples in {run['seconds']:.0f} s, at a load average of {run['load_average'][0]} on "
+        f"{parts['sft']['cpu_count']} cores (target: 10 minutes)"
+    )
+else:
+    print("the fine-tuning benchmark (benchmarks/finetune.py) has not been run and committed yet")
 
 # %% [markdown]
 # The same held-out prompts, answered by the base model and by the fine-tuned one (greedy):
 
 # %%
-for name in sft_eval["tasks"]:
+for name in sft_eval["tasks"] if "sft" in parts else []:
     pairs = zip(base_eval["tasks"][name]["samples"], sft_eval["tasks"][name]["samples"])
     for before, after in list(pairs)[:2]:
         print(f"{name:>15}  {after['prompt']!r}")
@@ -215,7 +218,7 @@ for name in sft_eval["tasks"]:
 # steps, its own learning rate:
 
 # %%
-if "lora" in parts:
+if "lora" in parts and "sft" in parts:
     rows = [
         [
             name,

@@ -6,7 +6,7 @@ weights and compares every output at the project's 1e-5.
 """
 
 import numpy as np
-from conftest import ATOL, BACKEND, max_abs_diff
+from conftest import ATOL, max_abs_diff
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rnn_cases import LAYERS, STATES, share_random_weights
@@ -41,15 +41,20 @@ def test_layer_equals_builtin_on_random_cases(case, initial):
     name, shape, arguments, mask_kind, seed = case
     rng = np.random.default_rng(seed)
     ours_cls, builtin_cls, extra = LAYERS[name]
-    if BACKEND == "torch" and mask_kind != "none" and arguments["go_backwards"]:
-        # keras.layers.RNN itself fails there (Keras 3.15, torch: "'tuple' object has no
-        # attribute 'shape'" when unrolled), so there is no reference to compare with.
+    if mask_kind != "none" and arguments["go_backwards"]:
+        # keras.layers.RNN unrolled, backwards and masked is no reference (Keras 3.15): it fails
+        # on torch ("'tuple' object has no attribute 'shape'") and, with zero_output_for_mask,
+        # outputs 0 at real steps on TensorFlow.
         arguments["unroll"] = False
     ours, builtin = ours_cls(**extra, **arguments), builtin_cls(**extra, **arguments)
     x = rng.normal(size=shape).astype("float32")
     kwargs = {}
     if mask_kind != "none":
         mask = rng.random(shape[:2]) > 0.3  # any pattern, a fully masked sequence included
+        if initial:
+            # Left out: at leading masked steps after an initial state, keras.layers.RNN's own
+            # backends disagree (JAX outputs h_0, torch and TensorFlow 0); keraseq outputs h_0.
+            mask[:, -1 if arguments["go_backwards"] else 0] = True  # the first step processed
         kwargs["mask"] = mask if mask_kind == "(B, T)" else mask[..., None]
     if initial:
         states = STATES[name.split("-")[0]]
