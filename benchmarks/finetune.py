@@ -225,6 +225,21 @@ def report(args):
                         + " |"
                     )
                 lines.append("")
+                if "sft" in found:
+                    base_eval, sft_eval = found["sft"]["eval"]
+                    worst = max(r["exact_match"] for r in base_eval["tasks"].values())
+                    passed = [t for t, r in sft_eval["tasks"].items() if r["exact_match"] >= 0.8]
+                    seconds = found["sft"]["run"]["seconds"]
+                    lines += [
+                        "Targets: base <= 5% on every task: "
+                        f"{percent(worst)}, {'met' if worst <= 0.05 else 'MISSED'}; SFT >= 80% on "
+                        f"at least 3 capability tasks: {len(passed)}, "
+                        f"{'met' if len(passed) >= 3 else 'MISSED'}; fine-tuning <= 600 s: "
+                        f"{seconds:.0f} s, {'met' if seconds <= 600 else 'MISSED'}.",
+                        "",
+                    ]
+                notes = {p.get("note") for p in found.values()} - {None}
+                lines += [f"Note: {n}" for n in sorted(notes)] + ([""] if notes else [])
             if "cot" in found:
                 cot = found["cot"]["chain_of_thought"]
                 steps = [p["step"] for p in cot["addition"]["curve"]]

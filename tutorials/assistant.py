@@ -160,7 +160,7 @@ display(Markdown(markdown_table(*eval_table(live))))
 #
 # `benchmarks/finetune.py` fine-tunes the 2000-step `python-docs` MiniGPT (nanoGPT's recipe) on
 # all six tasks at once, then compares LoRA, a pretraining mix and the chain of thought, and
-# evaluates every checkpoint on 200 held-out prompts per task with greedy decoding. Its committed
+# evaluates every checkpoint on held-out prompts with greedy decoding. Its committed
 # result:
 
 # %%
@@ -174,6 +174,7 @@ if "sft" in parts:
     evaluated = [dict(base_eval, checkpoint="base"), dict(sft_eval, checkpoint="sft")]
     evaluated += [dict(parts[n]["eval"][0], checkpoint=n) for n in ("lora", "mix") if n in parts]
     display(Markdown(markdown_table(*eval_table(evaluated))))
+    print(f"{sft_eval['tasks']['qa']['count']} held-out prompts per task")
     exact = {name: r["exact_match"] for name, r in sft_eval["tasks"].items()}
     base_best = max(r["exact_match"] for r in base_eval["tasks"].values())
     capabilities = sorted({TASKS[n].capability for n, v in exact.items() if v >= 0.8})

@@ -192,7 +192,7 @@ def test_finetune_refuses_to_overwrite_a_run(base, sft, capsys):
     [
         (["--prompt", "In digits: Ω"], "unknown character 'Ω'"),
         (["--prompt", ""], "the prompt is empty"),
-        (["--temperature", "-1"], "temperature must be >= 0"),
+        (["--temperature", "-1"], "temperature must be a finite number >= 0"),
     ],
 )
 def test_chat_errors(sft, argv, message, capsys):
