@@ -31,10 +31,13 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import math
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
+
 from keraseq.posttraining import alignment, losses
 from keraseq.posttraining.judge import GoldJudge
 from keraseq.posttraining.tasks import get_tasks
-from keraseq.tutorial import show_source, start
+from keraseq.tutorial import show, show_source, start
 
 QUICK, rng = start(seed=0)
 
@@ -122,6 +125,29 @@ for path in runs:
 # %%
 for n in (1, 2, 4, 8, 16):
     print(f"n = {n:2}: KL <= {alignment.best_of_n_kl(n):.3f} nats")
+
+# %% [markdown]
+# Both leashes, drawn: DPO's loss on a pair against the policy's margin over the reference (how
+# much more it prefers the chosen answer than the reference does), for a few $eta$; and the
+# best-of-n bound, which grows only like $\log n$:
+
+# %%
+margins = np.linspace(-20, 20, 81).astype("float32")
+zero = np.zeros(1, "float32")
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+for beta in (0.05, 0.1, 0.5):
+    pair_losses = [float(losses.dpo_loss(np.array([m]), zero, zero, zero, beta)) for m in margins]
+    left.plot(margins, pair_losses, label=f"β = {beta}")
+left.axhline(math.log(2), color="gray", linestyle=":", label="log 2 (policy = reference)")
+left.set_xlabel("margin: log-ratio of the chosen answer minus that of the rejected (nats)")
+left.set_ylabel("DPO loss on the pair")
+left.legend()
+ns = np.arange(1, 65)
+right.plot(ns, [alignment.best_of_n_kl(int(n)) for n in ns])
+right.set_xscale("log", base=2)
+right.set_xlabel("n (answers sampled, the reward model keeps one)")
+right.set_ylabel("KL bound to the sampler (nats)")
+show(fig, "DPO loss against the margin for three betas; the best-of-n KL bound against n")
 
 # %% [markdown]
 # ## Where this sits on the real scale

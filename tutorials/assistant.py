@@ -154,6 +154,17 @@ print(
 )
 live = [evaluate_checkpoint(RUNS / run, SFT["tasks"], COUNT) for run in ("base", "sft")]
 display(Markdown(markdown_table(*eval_table(live))))
+task_names = list(live[1]["tasks"])
+fig, ax = plt.subplots(figsize=(7, 3.5))
+for offset, (label, result) in zip((-0.2, 0.2), zip(("base", "SFT"), live)):
+    shares = [100 * result["tasks"][n]["exact_match"] for n in task_names]
+    ax.bar(np.arange(len(task_names)) + offset, shares, width=0.4, label=label)
+ax.set_xticks(np.arange(len(task_names)), task_names)
+ax.set_ylabel(f"held-out exact match (%, {COUNT} prompts)")
+ax.set_ylim(0, 100)
+ax.set_title(f"This page's run: {BASE['steps']} pretraining steps, {SFT['steps']} fine-tuning")
+ax.legend()
+show(fig, "Held-out exact match per task before and after this page's small fine-tuning run")
 
 # %% [markdown]
 # ## The benchmark: every capability, measured

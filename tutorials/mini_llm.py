@@ -289,7 +289,7 @@ say(
 # %%
 def split_loss(ids, batches=5 if QUICK else 20):
     data = WindowBatches(ids, gpt_config.batch_size, gpt_config.sequence_length, batches, seed=7)
-    return float(np.mean([cross_entropy(yb, model(xb)) for xb, yb in data]))
+    return float(np.mean([float(cross_entropy(yb, model(xb))) for xb, yb in data]))
 
 
 on_train, on_val = split_loss(train_ids), split_loss(val_ids)

@@ -46,6 +46,15 @@ def test_layer_equals_builtin_on_random_cases(case, initial):
         # on torch ("'tuple' object has no attribute 'shape'") and, with zero_output_for_mask,
         # outputs 0 at real steps on TensorFlow.
         arguments["unroll"] = False
+    if (
+        mask_kind != "none"
+        and arguments["zero_output_for_mask"]
+        and not arguments["return_sequences"]
+    ):
+        # keras.layers.RNN's last output at a masked last step: 0 on TensorFlow, torch and JAX's
+        # scan, but the last real step's output on JAX unrolled (Keras 3.15). keraseq outputs 0
+        # everywhere; the rolled built-in is the reference.
+        arguments["unroll"] = False
     ours, builtin = ours_cls(**extra, **arguments), builtin_cls(**extra, **arguments)
     x = rng.normal(size=shape).astype("float32")
     kwargs = {}
