@@ -9,15 +9,12 @@ import keras
 import keras_hub
 import numpy as np
 import pytest
-from conftest import ATOL, max_abs_diff, to_numpy
-from hypothesis import HealthCheck, given, settings
+from conftest import ATOL, PROPERTY_SETTINGS, max_abs_diff, to_numpy
+from hypothesis import given
 from hypothesis import strategies as st
 
 from keraseq.layers import MultiHeadAttention, PositionEmbedding, RotaryEmbedding
 
-SETTINGS = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
 MASKS = ["none", "(B, T, S)", "(B, heads, T, S)", "(T, S)", "query and value masks"]
 
 
@@ -49,7 +46,7 @@ def draw_mask(rng, shape):
     return mask
 
 
-@SETTINGS
+@PROPERTY_SETTINGS
 @given(case=attention_cases())
 def test_multi_head_attention_equals_builtin_on_random_cases(case):
     arguments, (batch, t, s), (query_dim, value_dim, key_dim), call, seed = case
@@ -85,7 +82,7 @@ def test_multi_head_attention_equals_builtin_on_random_cases(case):
     )
 
 
-@SETTINGS
+@PROPERTY_SETTINGS
 @given(
     length=st.integers(1, 6),
     extra=st.integers(0, 3),

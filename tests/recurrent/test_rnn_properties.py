@@ -6,14 +6,10 @@ weights and compares every output at the project's 1e-5.
 """
 
 import numpy as np
-from conftest import ATOL, max_abs_diff
-from hypothesis import HealthCheck, given, settings
+from conftest import ATOL, PROPERTY_SETTINGS, max_abs_diff
+from hypothesis import given
 from hypothesis import strategies as st
 from rnn_cases import LAYERS, STATES, share_random_weights
-
-SETTINGS = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
 
 
 @st.composite
@@ -35,7 +31,7 @@ def cases(draw):
     return name, (batch, time, features), arguments, mask, seed
 
 
-@SETTINGS
+@PROPERTY_SETTINGS
 @given(case=cases(), initial=st.booleans())
 def test_layer_equals_builtin_on_random_cases(case, initial):
     name, shape, arguments, mask_kind, seed = case
