@@ -128,7 +128,7 @@ for n in (1, 2, 4, 8, 16):
 
 # %% [markdown]
 # Both leashes, drawn: DPO's loss on a pair against the policy's margin over the reference (how
-# much more it prefers the chosen answer than the reference does), for a few $eta$; and the
+# much more it prefers the chosen answer than the reference does), for a few $\beta$; and the
 # best-of-n bound, which grows only like $\log n$:
 
 # %%

@@ -24,6 +24,14 @@ def test_every_page_is_in_the_nav():
     assert {"rnn.py", "lstm.py"} <= set(TUTORIALS)
 
 
+@pytest.mark.parametrize("page", sorted(nav_pages()))
+def test_page_source_has_no_control_characters(page):
+    # e.g. "\beta" written through a Python string becomes a backspace and "eta": KaTeX fails.
+    text = (ROOT / "tutorials" / page).read_text(encoding="utf-8")
+    found = sorted({f"U+{ord(c):04X}" for c in text if ord(c) < 32 and c not in "\n\t"})
+    assert found == [], f"control characters in tutorials/{page}"
+
+
 @pytest.mark.skipif(
     keras.backend.backend() == "jax",
     reason="under jax the site build of test_site.py executes every page (allow_errors: false)",
