@@ -139,13 +139,8 @@ def train_reward(
         seed=seed,
         interval=interval,
     )
-    runs.check_positive_flags(
-        pairs=pairs,
-        heldout_pairs=heldout_pairs,
-        steps=steps,
-        batch_size=batch_size,
-        interval=interval,
-    )
+    counts = ("pairs", "heldout_pairs", "steps", "batch_size", "interval")
+    runs.check_positive_flags(**{name: settings[name] for name in counts})
     judge = judges.GoldJudge(tau)
     policy, tokenizer = runs.load_policy(sft_dir)
     task_list = get_tasks(tasks)
