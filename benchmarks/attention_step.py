@@ -241,12 +241,8 @@ def markdown(results, args):
         lines.append(
             f"| {result['backend']} | {cached:.2f} | {full:.2f} | {harness.ratio(full, cached)} |"
         )
-    lines += [
-        "",
-        "Plain torch is timed in the torch backend's process.",
-        *harness.threads_lines(results),
-    ]
-    return "\n".join(lines) + "\n"
+    lines += ["", "Plain torch is timed in the torch backend's process."]
+    return harness.report(lines, results)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,6 @@ Usage:
 Writes `benchmarks/results/generate.md` and `.json`.
 """
 
-import os
-
 import harness
 
 PROMPT, VOCABULARY = "ROMEO:", 65
@@ -90,10 +88,7 @@ def measure(backend, args):
     tokens_per_second = {}
     for length in LENGTHS:
         times = harness.interleaved_times(contenders(length), args.steps, args.warmup)
-        tokens_per_second[length] = {
-            name: length / (ms / 1000) for name, ms in harness.medians(times).items()
-        }
-        tokens_per_second[length]["load_after"] = round(os.getloadavg()[0], 2)
+        tokens_per_second[length] = harness.rates(times, length)
     return harness.backend_result(backend, threads, tokens_per_second=tokens_per_second)
 
 
@@ -118,8 +113,7 @@ def markdown(results, args):
                 f"| {result['backend']} | {length} | {ours:,.0f} | {eager:,.0f} | {nano:,.0f} | "
                 f"{harness.ratio(ours, nano)} | {harness.ratio(ours, eager)} | {r['load_after']} |"
             )
-    lines += harness.threads_lines(results)
-    return "\n".join(lines) + "\n"
+    return harness.report(lines, results)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,12 @@ def threads_report(threads):
         sys.modules["torch"].set_num_threads(threads)
     if threads and "tensorflow" in sys.modules:
         sys.modules["tensorflow"].config.threading.set_intra_op_parallelism_threads(threads)
-    return {**machine.thread_settings(), "load_average_1min": round(os.getloadavg()[0], 2)}
+    return {**machine.thread_settings(), "load_average_1min": load_average()}
+
+
+def load_average():
+    """The machine's 1-minute load average, to two decimals."""
+    return round(os.getloadavg()[0], 2)
 
 
 def machine_line():
@@ -95,6 +100,12 @@ def medians(times):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def rates(times, amount):
+    """`amount` (tokens, say) per second at each contender's median time, and `load_after`."""
+    per_second = {name: amount / (ms / 1000) for name, ms in medians(times).items()}
+    return {**per_second, "load_after": load_average()}
+
+
 def ratio(a, b):
     return f"{a / b:.2f}x" if a and b else "–"
 
@@ -127,6 +138,11 @@ def threads_lines(results):
             f"{settings}"
         )
     return lines
+
+
+def report(lines, results):
+    """A benchmark's Markdown: its `lines`, then each backend process's threads and load."""
+    return "\n".join([*lines, *threads_lines(results)]) + "\n"
 
 
 def main(script, args, measure, markdown):

@@ -20,8 +20,6 @@ Usage:
 Writes `benchmarks/results/lm_train_step.md` and `.json`.
 """
 
-import os
-
 import harness
 
 MODELS = {
@@ -101,10 +99,7 @@ def measure(backend, args):
             calls["keraseq, 1 step per execution"] = keras_contender(config, CHUNK, 1)
         times = harness.interleaved_times(calls, args.steps, args.warmup)
         tokens = CHUNK * config.batch_size * config.sequence_length
-        results[name] = {
-            k: tokens / (ms / 1000) for k, ms in harness.medians(times).items()
-        }  # tokens/s
-        results[name]["load_after"] = round(os.getloadavg()[0], 2)
+        results[name] = harness.rates(times, tokens)  # tokens/s
     return harness.backend_result(backend, threads, tokens_per_second=results)
 
 
@@ -126,8 +121,7 @@ def markdown(results, args):
                 f"| {result['backend']} | {name} | {r['keraseq']:,.0f} | {r['torch twin']:,.0f} | "
                 f"{harness.ratio(r['keraseq'], r['torch twin'])} | {single} | {r['load_after']} |"
             )
-    lines += harness.threads_lines(results)
-    return "\n".join(lines) + "\n"
+    return harness.report(lines, results)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ Writes `benchmarks/results/profile.md` and `.json`.
 
 import contextlib
 import glob
-import os
 import tempfile
 import time
 
@@ -318,7 +317,7 @@ def measure(backend, args):
             results[model_kind] = torch_shares(run, args.steps)
         else:
             results[model_kind] = xplane_shares(run, args.steps, backend)
-        results[model_kind]["load_after"] = round(os.getloadavg()[0], 2)
+        results[model_kind]["load_after"] = harness.load_average()
     return harness.backend_result(backend, threads, profiles=results)
 
 
@@ -339,8 +338,7 @@ def markdown(results, args):
             cells = " | ".join(f"{100 * profile['share'][c]:.0f}%" for c in CATEGORIES)
             ms = 1000 * profile["wall_s"] / args.steps
             lines.append(f"| {model_kind} | {result['backend']} | {ms:.0f} | {cells} |")
-    lines += harness.threads_lines(results)
-    return "\n".join(lines) + "\n"
+    return harness.report(lines, results)
 
 
 if __name__ == "__main__":

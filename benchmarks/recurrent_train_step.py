@@ -184,8 +184,7 @@ def markdown(results, args):
                 )
                 + ".",
             ]
-    lines += harness.threads_lines(results)
-    return "\n".join(lines) + "\n"
+    return harness.report(lines, results)
 
 
 def main(argv=None):

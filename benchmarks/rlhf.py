@@ -75,16 +75,10 @@ def run(sft, work, size, tasks, seed):
     judge = GoldJudge()
     reference, tokenizer = runs.load_policy(sft)
     prompts = preferences.task_prompts(get_tasks(tasks), "test", size["heldout"], seed)
+    common = dict(tasks=tasks, seed=seed, verbose=0)
     result = {"heldout_prompts": len(prompts)}
     (reward_model, accuracy), seconds = timed(
-        train_reward,
-        sft,
-        work / "rm",
-        pairs=size["pairs"],
-        steps=size["reward_steps"],
-        tasks=tasks,
-        seed=seed,
-        verbose=0,
+        train_reward, sft, work / "rm", pairs=size["pairs"], steps=size["reward_steps"], **common
     )
     result["reward"] = {
         "heldout_accuracy": accuracy,
@@ -92,41 +86,30 @@ def run(sft, work, size, tasks, seed):
         "pairs": len(preferences.load_pairs(work / "rm" / "pairs.jsonl")),
     }
     result["sft"] = alignment.measure(reference, reference, tokenizer, prompts, judge, reward_model)
-    result["rlhf"] = {}
-    for beta in sorted(set(size["sweep"]) | {RECOMMENDED_BETA}):
-        policy, seconds = timed(
-            train_rlhf,
-            sft,
-            work / "rm",
-            work / f"rlhf-{beta}",
-            beta=beta,
-            steps=size["rlhf_steps"],
-            tasks=tasks,
-            seed=seed,
-            verbose=0,
-        )
-        measured = alignment.measure(policy, reference, tokenizer, prompts, judge, reward_model)
-        result["rlhf"][str(beta)] = {
-            **measured,
+
+    def aligned(train, *directories, **settings):
+        """`train(sft, *directories, ...)`'s policy (the last directory its run's) measured on the
+        held-out prompts, with its time and its training curve."""
+        policy, seconds = timed(train, sft, *directories, **settings, **common)
+        return {
+            **alignment.measure(policy, reference, tokenizer, prompts, judge, reward_model),
             "seconds": seconds,
-            "curve": metrics_rows(work / f"rlhf-{beta}"),
+            "curve": metrics_rows(directories[-1]),
         }
-    policy, seconds = timed(
+
+    result["rlhf"] = {
+        str(beta): aligned(
+            train_rlhf, work / "rm", work / f"rlhf-{beta}", beta=beta, steps=size["rlhf_steps"]
+        )
+        for beta in sorted(set(size["sweep"]) | {RECOMMENDED_BETA})
+    }
+    result["dpo"] = aligned(
         train_dpo,
-        sft,
         work / "dpo",
         pairs_from=work / "rm",
         steps=size["dpo_steps"],
         pairs=size["pairs"],
-        tasks=tasks,
-        seed=seed,
-        verbose=0,
     )
-    result["dpo"] = {
-        **alignment.measure(policy, reference, tokenizer, prompts, judge, reward_model),
-        "seconds": seconds,
-        "curve": metrics_rows(work / "dpo"),
-    }
     best = alignment.best_of_n(reference, tokenizer, reward_model, prompts, judge, size["ns"], seed)
     result["best_of_n"] = {
         str(n): {"gold": g, "accuracy": a, "kl_bound": alignment.best_of_n_kl(n)}

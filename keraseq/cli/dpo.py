@@ -1,5 +1,7 @@
 """`keraseq dpo SFT_DIR --out DIR [--beta BETA]`: the policy trained on the pairs directly."""
 
+from keraseq.cli.options import add_alignment_flags, add_out, alignment_settings
+
 
 def add_parser(sub):
     parser = sub.add_parser(
@@ -10,16 +12,13 @@ def add_parser(sub):
         "--pairs-from). Writes DIR/model.keras (a language model) and DIR/metrics.csv.",
     )
     parser.add_argument("sft", metavar="SFT_DIR", help="the fine-tuned model's directory")
-    parser.add_argument("--out", required=True, metavar="DIR", help="the run's directory")
+    add_out(parser)
     parser.add_argument("--beta", type=float, default=0.1, help="DPO's β, >= 0 (default 0.1)")
     parser.add_argument("--pairs", type=int, default=1500, help="training pairs (default 1500)")
     parser.add_argument("--pairs-from", metavar="RM_DIR", help="use a reward run's pairs")
     parser.add_argument("--steps", type=int, default=300, help="default 300")
     parser.add_argument("--batch-size", type=int, default=32, help="pairs per step (default 32)")
-    parser.add_argument("--learning-rate", type=float, default=3e-5, help="default 3e-5")
-    parser.add_argument("--tasks", default=None, help="comma-separated tasks (default: all)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    add_alignment_flags(parser, learning_rate="3e-5")
     parser.set_defaults(run=run)
 
 
@@ -34,10 +33,7 @@ def run(args):
         pairs_from=args.pairs_from,
         steps=args.steps,
         batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        tasks=args.tasks,
-        seed=args.seed,
-        resume=args.resume,
+        **alignment_settings(args),
     )
     print(f"DPO policy: {args.out}/model.keras; try: keraseq generate {args.out}")
     return 0

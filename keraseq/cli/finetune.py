@@ -1,5 +1,6 @@
 """`keraseq finetune BASE --out DIR`: supervised fine-tuning of a pretrained model on the tasks."""
 
+from keraseq.cli.options import add_config_flags, given_settings
 from keraseq.posttraining.finetune import finetune, finetune_flag
 from keraseq.posttraining.tasks import TASKS
 
@@ -31,20 +32,12 @@ def add_parser(sub):
         "DIR/tokenizer.json, DIR/config.json and DIR/metrics.csv (val_loss: held-out answers).",
     )
     parser.add_argument("base", metavar="BASE_DIR", help="the --out directory of keraseq train")
-    for field, type_, text in FIELDS:
-        parser.add_argument(finetune_flag(field), dest=field, type=type_, default=None, help=text)
-    parser.add_argument("--out", required=True, metavar="DIR", help="the run's directory")
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the checkpoint in --out (same step, learning rate, data)",
-    )
+    add_config_flags(parser, FIELDS, finetune_flag)
     parser.set_defaults(run=run)
 
 
 def run(args):
-    settings = {field: getattr(args, field) for field, _, _ in FIELDS}
-    settings = {field: value for field, value in settings.items() if value is not None}
+    settings = given_settings(args, FIELDS)
     model = finetune(args.out, base=args.base, resume=args.resume, **settings)
     print(
         f"checkpoint: {args.out}/model.keras ({model.count_params():,} parameters); "

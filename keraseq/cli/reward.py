@@ -1,5 +1,7 @@
 """`keraseq reward SFT_DIR --out DIR`: a reward model learned from preference pairs."""
 
+from keraseq.cli.options import add_alignment_flags, add_out, alignment_settings
+
 
 def add_parser(sub):
     parser = sub.add_parser(
@@ -11,15 +13,12 @@ def add_parser(sub):
         "DIR/model.keras, DIR/pairs.jsonl, DIR/heldout_pairs.jsonl and DIR/metrics.csv.",
     )
     parser.add_argument("sft", metavar="SFT_DIR", help="the fine-tuned model's directory")
-    parser.add_argument("--out", required=True, metavar="DIR", help="the run's directory")
+    add_out(parser)
     parser.add_argument("--pairs", type=int, default=1500, help="training pairs (default 1500)")
     parser.add_argument("--heldout-pairs", type=int, default=200, help="default 200")
     parser.add_argument("--steps", type=int, default=300, help="default 300")
     parser.add_argument("--batch-size", type=int, default=32, help="pairs per step (default 32)")
-    parser.add_argument("--learning-rate", type=float, default=1e-4, help="default 1e-4")
-    parser.add_argument("--tasks", default=None, help="comma-separated tasks (default: all)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    add_alignment_flags(parser, learning_rate="1e-4")
     parser.set_defaults(run=run)
 
 
@@ -33,10 +32,7 @@ def run(args):
         heldout_pairs=args.heldout_pairs,
         steps=args.steps,
         batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        tasks=args.tasks,
-        seed=args.seed,
-        resume=args.resume,
+        **alignment_settings(args),
     )
     print(f"reward model: {args.out}/model.keras; held-out pair accuracy {100 * accuracy:.1f}%")
     return 0

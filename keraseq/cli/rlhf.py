@@ -1,5 +1,7 @@
 """`keraseq rlhf SFT_DIR --reward RM_DIR --out DIR [--kl BETA]`: RL against a learned reward."""
 
+from keraseq.cli.options import add_alignment_flags, add_out, alignment_settings
+
 
 def add_parser(sub):
     parser = sub.add_parser(
@@ -12,16 +14,13 @@ def add_parser(sub):
     )
     parser.add_argument("sft", metavar="SFT_DIR", help="the fine-tuned model's directory")
     parser.add_argument("--reward", required=True, metavar="RM_DIR", help="keraseq reward --out")
-    parser.add_argument("--out", required=True, metavar="DIR", help="the run's directory")
+    add_out(parser)
     parser.add_argument("--kl", type=float, default=0.05, help="β of the KL penalty (default 0.05)")
     parser.add_argument("--steps", type=int, default=200, help="PPO updates (default 200)")
     parser.add_argument("--prompts", type=int, default=8, help="prompts per iteration (default 8)")
     parser.add_argument("--group", type=int, default=4, help="answers per prompt (default 4)")
     parser.add_argument("--baseline", default="rloo", help="rloo (default) or grpo")
-    parser.add_argument("--learning-rate", type=float, default=3e-5, help="default 3e-5")
-    parser.add_argument("--tasks", default=None, help="comma-separated tasks (default: all)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    add_alignment_flags(parser, learning_rate="3e-5")
     parser.set_defaults(run=run)
 
 
@@ -37,10 +36,7 @@ def run(args):
         prompts_per_step=args.prompts,
         group_size=args.group,
         baseline=args.baseline,
-        learning_rate=args.learning_rate,
-        tasks=args.tasks,
-        seed=args.seed,
-        resume=args.resume,
+        **alignment_settings(args),
     )
     print(f"RLHF policy: {args.out}/model.keras; try: keraseq generate {args.out}")
     return 0

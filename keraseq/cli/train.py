@@ -1,5 +1,6 @@
 """`keraseq train`: pretrain a Transformer or a recurrent language model, with checkpoints."""
 
+from keraseq.cli.options import add_config_flags, given_settings
 from keraseq.models.kinds import KINDS
 from keraseq.training import train
 from keraseq.training.config import flag
@@ -40,21 +41,12 @@ def add_parser(sub):
         description="Pretrain a character language model. Writes DIR/model.keras (the checkpoint, "
         "atomically), DIR/tokenizer.json, DIR/config.json and DIR/metrics.csv.",
     )
-    for field, type_, text in FIELDS:
-        parser.add_argument(flag(field), dest=field, type=type_, default=None, help=text)
-    parser.add_argument("--out", required=True, metavar="DIR", help="the run's directory")
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the checkpoint in --out (same step, learning rate, data)",
-    )
+    add_config_flags(parser, FIELDS, flag)
     parser.set_defaults(run=run)
 
 
 def run(args):
-    settings = {field: getattr(args, field) for field, _, _ in FIELDS}
-    settings = {field: value for field, value in settings.items() if value is not None}
-    model = train(args.out, resume=args.resume, **settings)
+    model = train(args.out, resume=args.resume, **given_settings(args, FIELDS))
     print(
         f"checkpoint: {args.out}/model.keras ({model.count_params():,} parameters); "
         f"try: keraseq generate {args.out} --prompt TEXT"

@@ -96,9 +96,7 @@ def train_dpo(
 
     if not beta >= 0:
         raise ValueError(f"--beta must be >= 0, got {beta}")
-    for name, value in (("pairs", pairs), ("steps", steps), ("interval", interval)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"--{name} must be a positive integer, got {value!r}")
+    runs.check_positive_flags(pairs=pairs, steps=steps, interval=interval)
     reference, tokenizer = runs.load_policy(sft_dir)
     reference.trainable = False
     task_list = get_tasks(tasks)

@@ -13,11 +13,17 @@ from pathlib import Path
 import keras
 
 from keraseq import checkpoint, rundir
+from keraseq.checks import check_positive_integer
 from keraseq.data import load_corpus, train_validation_split
 from keraseq.posttraining import chat
 from keraseq.posttraining.sft import SFT_LOSS, InstructionBatches
 from keraseq.posttraining.tasks import TASKS, check_alphabet, get_tasks
-from keraseq.training.config import build_optimizer, flag
+from keraseq.training.config import (
+    build_optimizer,
+    default_eval_interval,
+    default_warmup_steps,
+    flag,
+)
 from keraseq.training.log import TrainingLog
 from keraseq.training.loop import restore_optimizer
 
@@ -60,13 +66,13 @@ class FinetuneConfig:
         c = dataclasses.replace(self, decay_steps=self.decay_steps or self.steps)
         _check_positive("decay_steps", c.decay_steps)
         if c.warmup_steps is None:
-            c.warmup_steps = min(100, c.decay_steps // 20)
+            c.warmup_steps = default_warmup_steps(c.decay_steps)
         if not 0 <= c.warmup_steps < c.decay_steps:
             raise ValueError(
                 f"--warmup-steps must be in [0, {c.decay_steps}), got {c.warmup_steps}"
             )
         if c.eval_interval is None:
-            c.eval_interval = max(d for d in range(1, min(250, c.steps) + 1) if c.steps % d == 0)
+            c.eval_interval = default_eval_interval(c.steps)
         _check_positive("eval_interval", c.eval_interval)
         if c.steps % c.eval_interval:
             raise ValueError(f"--eval-interval {c.eval_interval} must divide --steps {c.steps}")
@@ -102,8 +108,7 @@ def finetune_flag(field):
 
 
 def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{finetune_flag(name)} must be a positive integer, got {value!r}")
+    check_positive_integer(finetune_flag(name), value)
 
 
 def context_of(model):

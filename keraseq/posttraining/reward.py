@@ -139,15 +139,8 @@ def train_reward(
         seed=seed,
         interval=interval,
     )
-    for name in ("pairs", "heldout_pairs", "steps", "batch_size", "interval"):
-        if (
-            isinstance(settings[name], bool)
-            or not isinstance(settings[name], int)
-            or settings[name] < 1
-        ):
-            raise ValueError(
-                f"--{name.replace('_', '-')} must be a positive integer, got {settings[name]!r}"
-            )
+    counts = ("pairs", "heldout_pairs", "steps", "batch_size", "interval")
+    runs.check_positive_flags(**{name: settings[name] for name in counts})
     judge = judges.GoldJudge(tau)
     policy, tokenizer = runs.load_policy(sft_dir)
     task_list = get_tasks(tasks)

@@ -94,11 +94,7 @@ def train_rlhf(
     """
     if not beta >= 0:
         raise ValueError(f"--kl (β) must be >= 0, got {beta}")
-    for name, value in (("steps", steps), ("interval", interval), ("ppo_epochs", ppo_epochs)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(
-                f"--{name.replace('_', '-')} must be a positive integer, got {value!r}"
-            )
+    runs.check_positive_flags(steps=steps, interval=interval, ppo_epochs=ppo_epochs)
     if interval % ppo_epochs:
         raise ValueError(f"--interval {interval} must be a multiple of --ppo-epochs {ppo_epochs}")
     losses.group_advantages(np.zeros(group_size, "float32"), group_size, baseline)  # checks them

@@ -107,42 +107,23 @@ def sample_answers(
     finished = np.zeros(n, bool)
     for row, ids in enumerate(prompt_ids):
         tokens[row, : len(ids)] = ids
+    rollout = Rollout(tokens, answer_mask, lengths, finished, log_probs, answers=[])
     for start in range(0, n, DECODE_BATCH):
         rows = np.arange(start, min(n, start + DECODE_BATCH))
-        decode_rows(
-            model,
-            tokens,
-            answer_mask,
-            log_probs,
-            lengths,
-            finished,
-            rows,
-            max_new_tokens,
-            end_id,
-            temperature,
-            rng,
-        )
-    answers = []
+        decode_rows(model, rollout, rows, max_new_tokens, end_id, temperature, rng)
     for row in range(n):
         answer = tokens[row, answer_mask[row] > 0]
-        answers.append(tokenizer.detokenize(answer[:-1] if finished[row] else answer))
-    return Rollout(tokens, answer_mask, lengths, finished, log_probs, answers)
+        rollout.answers.append(tokenizer.detokenize(answer[:-1] if finished[row] else answer))
+    return rollout
 
 
-def decode_rows(
-    model,
-    tokens,
-    answer_mask,
-    log_probs,
-    lengths,
-    finished,
-    rows,
-    max_new_tokens,
-    end_id,
-    temperature,
-    rng,
-):
-    """Decodes the answers of `rows` in place (one batch of at most `DECODE_BATCH` rows)."""
+def decode_rows(model, rollout, rows, max_new_tokens, end_id, temperature, rng):
+    """Decodes the answers of `rows` of `rollout` in place (a batch of `DECODE_BATCH` rows at most).
+
+    The prompts are in `rollout.tokens` and `rollout.lengths`; its `answers` are left as they are.
+    """
+    tokens, answer_mask, lengths = rollout.tokens, rollout.answer_mask, rollout.lengths
+    finished, log_probs = rollout.finished, rollout.log_probs
     step = decode_step(model)
     prompt_lengths = lengths[rows].copy()
     cache = keras.ops.convert_to_numpy(model.empty_cache(DECODE_BATCH))

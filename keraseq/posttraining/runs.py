@@ -13,9 +13,17 @@ from pathlib import Path
 import keras
 
 from keraseq import checkpoint, rundir
+from keraseq.checks import check_positive_integer
 from keraseq.models import MiniGPT
 from keraseq.posttraining import preferences
 from keraseq.posttraining.reward_model import RewardModel
+
+
+def check_positive_flags(**values):
+    """Raises `ValueError` naming the flag (`--ppo-epochs` for `ppo_epochs`) of the first of
+    `values` that is not a positive integer."""
+    for name, value in values.items():
+        check_positive_integer(f"--{name.replace('_', '-')}", value)
 
 
 def load_policy(directory):

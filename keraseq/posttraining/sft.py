@@ -16,6 +16,7 @@ number of answer tokens in the batch) instead of by the number of positions.
 import keras
 import numpy as np
 
+from keraseq.data.batches import StepBatches, random_windows
 from keraseq.posttraining import chat
 
 SFT_LOSS = keras.losses.SparseCategoricalCrossentropy(
@@ -58,13 +59,13 @@ def sft_arrays(tokenizer, examples, sequence_length):
     return x, y, weight
 
 
-class InstructionBatches(keras.utils.PyDataset):
+class InstructionBatches(StepBatches):
     """Batches `(x, y, sample_weight)` of instruction examples, optionally mixed with pretraining.
 
-    Batch `i` is a pure function of `(seed, start + i)`, as `keraseq.data.WindowBatches`: each row
-    draws a task uniformly, then an example of its `split`; the last `pretraining_rows` rows are
-    windows of the pretraining corpus with weight 1 on every token (the language-modelling loss,
-    to keep what pretraining taught).
+    Batch `i` is a pure function of `(seed, start + i)`, as in `keraseq.data.batches.StepBatches`:
+    each row draws a task uniformly, then an example of its `split`; the last `pretraining_rows`
+    rows are windows of the pretraining corpus with weight 1 on every token (the language-modelling
+    loss, to keep what pretraining taught).
 
     Args:
         tokenizer: The base model's tokenizer.
@@ -92,35 +93,23 @@ class InstructionBatches(keras.utils.PyDataset):
         pretraining_ids=None,
         pretraining_rows=0,
     ):
-        super().__init__()
+        super().__init__(batch_size, sequence_length, num_batches, seed, start)
         self.tokenizer = tokenizer
         self.tasks = list(tasks)
-        self.batch_size = batch_size
-        self.sequence_length = sequence_length
-        self.length = num_batches
-        self.seed = seed
-        self.start = start
         self.split = split
         self.pretraining_ids = pretraining_ids
         self.pretraining_rows = pretraining_rows
 
-    def __len__(self):
-        return self.length
-
-    def __getitem__(self, index):
-        if not 0 <= index < self.length:
-            raise IndexError(f"batch {index} of {self.length}")
-        rng = np.random.default_rng([self.seed, self.start + index])
+    def batch(self, rng):
         rows = self.batch_size - self.pretraining_rows
         examples = [
             self.tasks[rng.integers(len(self.tasks))].sample(rng, self.split) for _ in range(rows)
         ]
         x, y, weight = sft_arrays(self.tokenizer, examples, self.sequence_length)
         if self.pretraining_rows:
-            offsets = rng.integers(
-                0, len(self.pretraining_ids) - self.sequence_length, size=self.pretraining_rows
+            windows = random_windows(
+                self.pretraining_ids, self.sequence_length, self.pretraining_rows, rng
             )
-            windows = self.pretraining_ids[offsets[:, None] + np.arange(self.sequence_length + 1)]
             x = np.concatenate([x, windows[:, :-1]])
             y = np.concatenate([y, windows[:, 1:]])
             weight = np.concatenate([weight, np.ones(x.shape, "float32")[: len(windows)]])

@@ -11,6 +11,7 @@ import math
 
 import keras
 
+from keraseq.checks import check_positive_integer
 from keraseq.models import kinds
 
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -43,6 +44,16 @@ def flag(field):
 def setting(field):
     """How messages name a setting: the Python name and the CLI flag, `` `num_heads` (--heads)``."""
     return f"`{field}` ({flag(field)})"
+
+
+def default_warmup_steps(decay_steps):
+    """nanoGPT's 100 warm-up steps, or a 20th of a shorter decay."""
+    return min(100, decay_steps // 20)
+
+
+def default_eval_interval(steps):
+    """The largest divisor of `steps` up to 250, so that the last step is a checkpoint."""
+    return max(d for d in range(1, min(250, steps) + 1) if steps % d == 0)
 
 
 @dataclasses.dataclass
@@ -99,14 +110,14 @@ class TrainConfig:
         _check_positive("hidden_dim", c.hidden_dim)
         _check_positive("decay_steps", c.decay_steps)
         if c.warmup_steps is None:
-            c.warmup_steps = min(100, c.decay_steps // 20)
+            c.warmup_steps = default_warmup_steps(c.decay_steps)
         if not 0 <= c.warmup_steps < c.decay_steps:
             raise ValueError(
                 f"{setting('warmup_steps')} must be in [0, decay steps = {c.decay_steps}), "
                 f"got {c.warmup_steps}"
             )
         if c.eval_interval is None:
-            c.eval_interval = max(d for d in range(1, min(250, c.steps) + 1) if c.steps % d == 0)
+            c.eval_interval = default_eval_interval(c.steps)
         _check_positive("eval_interval", c.eval_interval)
         if c.steps % c.eval_interval:
             raise ValueError(
@@ -162,8 +173,7 @@ class TrainConfig:
 
 
 def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{setting(name)} must be a positive integer, got {value!r}")
+    check_positive_integer(setting(name), value)
 
 
 def build_model(config, vocabulary_size):
