@@ -40,7 +40,7 @@ PARTS = ("sft", "lora", "mix", "cot")
 SIZES = {
     # base (trained here without --base), fine-tuning budget, chain-of-thought budget, prompts
     "full": dict(
-        base_steps=2000, base={}, steps=400, batch_size=16, cot_steps=200, interval=50, count=200
+        base_steps=2000, base={}, steps=4000, batch_size=16, cot_steps=1000, interval=200, count=200
     ),
     "quick": dict(
         base_steps=300,
@@ -61,7 +61,7 @@ def parse_args(argv=None):
     parser.add_argument("--report", action="store_true", help="gather the parts into finetune.md")
     parser.add_argument("--base", type=Path, help="a pretrained checkpoint (default: train one)")
     parser.add_argument("--runs", type=Path, default=Path("finetune-runs"), help="run directories")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="SFT peak (1e-3)")
+    parser.add_argument("--learning-rate", type=float, default=5e-4, help="SFT peak (5e-4)")
     parser.add_argument("--lora-rank", type=int, default=8)
     parser.add_argument("--lora-learning-rate", type=float, default=3e-3, help="LoRA peak (3e-3)")
     parser.add_argument("--pretraining-mix", type=float, default=0.25)

@@ -8,9 +8,9 @@ from keraseq.posttraining.tasks import TASKS
 # flags given are passed on, so the defaults live in FinetuneConfig.
 FIELDS = [
     ("tasks", str, f"comma-separated tasks (default all: {','.join(TASKS)})"),
-    ("steps", int, "fine-tune up to this step (default 400)"),
+    ("steps", int, "fine-tune up to this step (default 4000)"),
     ("batch_size", int, "examples per batch (default 16)"),
-    ("learning_rate", float, "peak learning rate of AdamW (default 1e-3)"),
+    ("learning_rate", float, "peak learning rate of AdamW (default 5e-4)"),
     ("min_learning_rate", float, "learning rate at the end of the cosine decay (default 1e-4)"),
     ("warmup_steps", int, "linear warm-up (default min(100, decay steps / 20))"),
     ("decay_steps", int, "length of warm-up + cosine decay (default --steps)"),

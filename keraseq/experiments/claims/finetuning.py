@@ -11,13 +11,22 @@ from pathlib import Path
 
 from keraseq.experiments.support import plotting
 
-QUICK = dict(tasks=("qa", "numbers"), dim=64, layers=2, pretrain_steps=200, steps=150, count=50)
+QUICK = dict(
+    tasks=("qa", "numbers"),
+    dim=64,
+    layers=2,
+    pretrain_steps=200,
+    steps=150,
+    learning_rate=1e-3,  # a short run takes the larger step
+    count=50,
+)
 FULL = dict(
     tasks=("qa", "acronym", "numbers", "code", "addition", "addition_steps"),
     dim=128,
     layers=4,
     pretrain_steps=2000,
-    steps=400,
+    steps=4000,
+    learning_rate=5e-4,  # benchmarks/finetune.py's recipe
     count=200,
 )
 WIDTH = "dim"  # the argument that `keraseq evolve --width` sets
@@ -31,6 +40,7 @@ def run(
     layers=2,
     pretrain_steps=200,
     steps=150,
+    learning_rate=1e-3,
     batch_size=16,
     count=50,
     seed=0,
@@ -59,6 +69,7 @@ def run(
             base=base,
             tasks=",".join(t.name for t in chosen),
             steps=steps,
+            learning_rate=learning_rate,
             batch_size=batch_size,
             seed=seed,
             verbose=0,
@@ -79,7 +90,11 @@ def run(
         "samples": {t.name: measured["sft"][t.name]["samples"][:2] for t in chosen},
         "holds": all(e["sft"] > e["base"] for e in exact.values()),
         "settings": dict(
-            pretrain_steps=pretrain_steps, steps=steps, batch_size=batch_size, count=count
+            pretrain_steps=pretrain_steps,
+            steps=steps,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            count=count,
         ),
     }
 
