@@ -183,7 +183,7 @@ def test_finetune_refuses_to_overwrite_a_run(base, sft, capsys):
     err = one_line_error(
         capsys, ["finetune", str(base), "--out", str(sft), "--resume", "--lr", "0.1"], "finetune"
     )
-    assert "--lr 0.1 differs from the checkpoint's 0.001" in err
+    assert "--lr 0.1 differs from the checkpoint's 0.0005" in err
     assert (sft / checkpoint.MODEL_FILE).read_bytes() == before
 
 
