@@ -116,6 +116,12 @@ if not runs:
     print("no benchmarks/results/rlhf-*.json here: run benchmarks/rlhf.py to fill this section")
 for path in runs:
     print(path.with_suffix(".md").read_text())
+    if path.with_suffix(".png").is_file():
+        show(
+            path.with_suffix(".png"),
+            "Gold score and learned reward against the square root of the KL, and DPO's "
+            "chosen and rejected log-probabilities over training",
+        )
 
 # %% [markdown]
 # Best-of-n needs no training: sample n answers, keep the reward model's favourite. Its KL to the
