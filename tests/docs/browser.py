@@ -67,6 +67,9 @@ class PageReport:
     failures: list = field(default_factory=list)  # "URL: reason" for failed or >= 400 responses
 
 
+BROWSER_PAGES = ("chrome://", "chrome-untrusted://", "devtools://")  # Chromium's, not the site
+
+
 def page_report(driver, url, ready_script="return document.readyState === 'complete'"):
     """Load `url`, wait until `ready_script` is true, and collect what the page logged."""
     from selenium.webdriver.support.ui import WebDriverWait
@@ -85,8 +88,13 @@ def page_report(driver, url, ready_script="return document.readyState === 'compl
         if message["method"] == "Network.requestWillBeSent":
             urls[params["requestId"]] = params["request"]["url"]
             report.requests.append(params["request"]["url"])
-        elif message["method"] == "Network.loadingFailed" and params["requestId"] in urls:
-            # (a failure of a request this page did not make belongs to the browser's start-up)
+        elif (
+            message["method"] == "Network.loadingFailed"
+            and params["requestId"] in urls
+            and not urls[params["requestId"]].startswith(BROWSER_PAGES)
+        ):
+            # (a failure of a request this page did not make belongs to the browser's start-up,
+            # e.g. its new-tab page's "chrome-untrusted://new-tab-page/...: net::ERR_ABORTED")
             report.failures.append(f"{urls[params['requestId']]}: {params.get('errorText')}")
         elif (
             message["method"] == "Network.responseReceived" and params["response"]["status"] >= 400
