@@ -44,6 +44,7 @@ from IPython.display import Markdown, display
 
 import keraseq
 from keraseq.analysis.autodiff import value_and_grad
+from keraseq.experiments.claims import CLAIMS
 from keraseq.experiments.tables import markdown_table
 from keraseq.posttraining import chat, sft
 from keraseq.posttraining.evaluate import eval_table, evaluate_checkpoint
@@ -154,17 +155,19 @@ print(
 )
 live = [evaluate_checkpoint(RUNS / run, SFT["tasks"], COUNT) for run in ("base", "sft")]
 display(Markdown(markdown_table(*eval_table(live))))
-task_names = list(live[1]["tasks"])
-fig, ax = plt.subplots(figsize=(7, 3.5))
-for offset, (label, result) in zip((-0.2, 0.2), zip(("base", "SFT"), live)):
-    shares = [100 * result["tasks"][n]["exact_match"] for n in task_names]
-    ax.bar(np.arange(len(task_names)) + offset, shares, width=0.4, label=label)
-ax.set_xticks(np.arange(len(task_names)), task_names)
-ax.set_ylabel(f"held-out exact match (%, {COUNT} prompts)")
-ax.set_ylim(0, 100)
-ax.set_title(f"This page's run: {BASE['steps']} pretraining steps, {SFT['steps']} fine-tuning")
-ax.legend()
-show(fig, "Held-out exact match per task before and after this page's small fine-tuning run")
+# The same bars as `keraseq evolve`'s fine-tuning claim, drawn by its own plot:
+CLAIMS["finetuning"].plot(
+    {
+        "exact_match": {
+            n: {"base": live[0]["tasks"][n]["exact_match"], "sft": r["exact_match"]}
+            for n, r in live[1]["tasks"].items()
+        }
+    },
+    RUNS / "live.png",
+)
+show(
+    RUNS / "live.png", "Held-out exact match per task before and after this page's fine-tuning run"
+)
 
 # %% [markdown]
 # ## The benchmark: every capability, measured
@@ -268,7 +271,8 @@ else:
 if "sft" in parts:
     direct, stepwise = (sft_eval["tasks"][n]["exact_match"] for n in ("addition", "addition_steps"))
     say(
-        f"The full run above already trained both formats, each on a sixth of its examples: "
+        f"The full run above already trained both formats, each on 1/{len(sft_eval['tasks'])} of "
+        f"its examples: "
         f"direct {100 * direct:.0f}%, step by step {100 * stepwise:.0f}% on held-out sums."
         + claim(
             stepwise > direct + 0.2,
