@@ -238,9 +238,22 @@ assert cached == recomputed
 #
 # The recurrent language model reads one character per step and carries $h_t, c_t$; generating a
 # token costs one step of the cells whatever the length of the text so far. Same data, same
-# recipe, 2 layers of 256 units:
+# recipe:
 
 # %%
+lstm_config = keraseq.training.TrainConfig(model="lstm", **SETTINGS, **SIZES["lstm"]).resolved()
+recipe_lstm = keraseq.training.TrainConfig(model="lstm").resolved()
+say(
+    f"The LSTM here has {lstm_config.num_layers} "
+    f"layer{'s' if lstm_config.num_layers > 1 else ''} of {lstm_config.hidden_dim} units",
+    claim(
+        (lstm_config.num_layers, lstm_config.hidden_dim)
+        == (recipe_lstm.num_layers, recipe_lstm.hidden_dim),
+        "(the recipe's size).",
+        f"(the recipe's is {recipe_lstm.num_layers} x {recipe_lstm.hidden_dim}"
+        + ("; quick mode trains a smaller one)." if QUICK else ")."),
+    ),
+)
 lstm = train(RUNS / "lstm", model="lstm", verbose=0, **SETTINGS, **SIZES["lstm"])
 lstm_metrics = read_metrics("lstm")
 n_lstm = lstm.count_params()
@@ -253,7 +266,8 @@ print(
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
-for name, rows in (("MiniGPT", gpt_metrics), ("LSTM 2 x 256", lstm_metrics)):
+lstm_name = f"LSTM {lstm.num_layers} x {lstm.hidden_dim}"
+for name, rows in (("MiniGPT", gpt_metrics), (lstm_name, lstm_metrics)):
     steps = [r["step"] for r in rows]
     ax.plot(steps, [r["train_loss"] for r in rows], "--", label=f"{name} train")
     ax.plot(steps, [r["val_loss"] for r in rows], "-o", ms=3, label=f"{name} validation")
@@ -305,7 +319,8 @@ say(
         f"against {on_val:.3f}): the gap in the plot came from the training curve's averaging.",
     )
 )
-#
+
+# %% [markdown]
 # ## The benchmark on every backend
 #
 # The page above trains for a few minutes on CPython's docs. The benchmark
