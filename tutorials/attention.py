@@ -263,6 +263,7 @@ def reading(head):
     return "spreads its weight over several earlier characters"
 
 
+specialised = len({reading(head) for head in range(HEADS)}) > 1
 say(
     "; ".join(
         f"Head {head} {reading(head)}" if head == 0 else f"head {head} {reading(head)}"
@@ -270,7 +271,7 @@ say(
     )
     + ".",
     claim(
-        len({reading(head) for head in range(HEADS)}) > 1,
+        specialised,
         "The heads have specialised: different heads read different things.",
         "All heads read alike here.",
     ),
@@ -286,9 +287,21 @@ say(
 #   key size.
 # * Masks remove keys before the softmax: the causal mask hides the future, a padding mask the
 #   padding, and they combine by AND.
-# * Multi-head attention runs several attentions in learned subspaces and mixes them with $W^O$;
-#   after training, heads read different things.
-#
+
+# %%
+say(
+    "* Multi-head attention runs several attentions in learned subspaces and mixes them with "
+    "$W^O$; "
+    + claim(
+        specialised,
+        "after training, the heads above read different things.",
+        "after this run's training, the heads above all read alike: different heads *can* read "
+        "different things, and this run did not show it.",
+    )
+    + (" (Quick mode: barely trained.)" if QUICK else "")
+)
+
+# %% [markdown]
 # ## Exercises
 #
 # 1. In `mean_entropy`, add $d_k = 1024$. How far does the unscaled entropy fall?

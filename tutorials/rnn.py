@@ -200,6 +200,10 @@ say(
     "gradient descent can throw the weights far away.",
 )
 check(ratio[0.5, 1.0] < 1e-2 and ratio[3.0, 1.0] > 1e2, "gain 0.5 vanishes and gain 3 explodes")
+check(
+    1e-2 <= ratio[1.5, 1.0] <= 1e2,
+    "at gain 1.5 with inputs of size 1 the gradient keeps its size over distance",
+)
 
 # %% [markdown]
 # ## What clipping does
@@ -207,8 +211,9 @@ check(ratio[0.5, 1.0] < 1e-2 and ratio[3.0, 1.0] > 1e2, "gain 0.5 vanishes and g
 # Gradient clipping bounds the damage of large gradients: with `clipnorm=1.0` the optimizer
 # rescales each gradient so that its norm is at most 1 before the update,
 # $g \leftarrow g \cdot \min(1, 1 / \lVert g \rVert)$. Below, two identical RNNs start at gain
-# 1.5 (where, at inputs of size 1, the gradient does not fade with distance: see above) and train
-# on the first-sign task with $T = 20$ and the same large SGD step; only the second clips:
+# 1.5 (where, at inputs of size 1, the gradient keeps its size over distance: measured above)
+# and train on the first-sign task with $T = 20$ and the same large SGD step; only the second
+# clips:
 
 # %%
 CLIP_STEPS = 20
