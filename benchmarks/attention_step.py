@@ -26,10 +26,6 @@ Each backend runs in its own process (Keras picks its backend at import). The co
 printed and written to `benchmarks/results/attention.md` and `.json`.
 """
 
-import datetime
-import os
-import platform
-
 import harness
 
 BATCH, TOKENS, WIDTH, HEADS, INTERMEDIATE = 8, 256, 384, 6, 1536
@@ -201,10 +197,7 @@ def markdown(results, args):
         f"Training step (forward, backward, SGD; MSE), batch {BATCH}, {TOKENS} tokens, width "
         f"{WIDTH}, "
         f"{HEADS} heads, causal; block: pre-norm, FFN {INTERMEDIATE}. Median ms over {args.steps} "
-        f"interleaved rounds after {args.warmup} warm-up rounds. "
-        f"{platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} "
-        "UTC.",
+        f"interleaved rounds after {args.warmup} warm-up rounds. {harness.machine_line(results)}",
         "",
         "| backend | layer | keraseq ms | built-in ms | keraseq / built-in | plain torch ms | "
         "keraseq / plain torch |",

@@ -31,7 +31,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -129,6 +128,7 @@ def chain_of_thought(runs, base, size, learning_rate):
 def run_part(args):
     import keras
 
+    from keraseq import machine
     from keraseq.posttraining.evaluate import evaluate_checkpoint
     from keraseq.training import train
 
@@ -142,8 +142,8 @@ def run_part(args):
         "backend": backend,
         "part": args.part,
         "measured": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-        "machine": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
+        "machine": machine.processor(),
+        "cpu_count": machine.thread_settings()["cpu_count"],
         "count": size["count"],
         "load_average": [load()],
     }

@@ -96,7 +96,7 @@ def markdown(results, args):
     lines = [
         f"Generation tokens/s, MiniGPT 0.8M (4 x 128, context 64), one sequence, prompt "
         f"{PROMPT!r}, temperature 0.8, top-k 20; median of {args.steps} interleaved rounds after "
-        f"{args.warmup} warm-up rounds. {harness.machine_line()}",
+        f"{args.warmup} warm-up rounds. {harness.machine_line(results)}",
         "",
         "| backend | new tokens | keraseq generate | eager step (before) | nanoGPT generate | "
         "keraseq / nanoGPT | keraseq / eager step | load after |",

@@ -9,7 +9,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -56,11 +55,15 @@ def load_average():
     return round(os.getloadavg()[0], 2)
 
 
-def machine_line():
-    """Where and when a table was measured: `x86_64, 2 CPUs, 2026-11-28 07:50 UTC.`"""
+def machine_line(results):
+    """Where and when a table was measured: `x86_64, 2 CPUs, 2026-11-28 07:50 UTC.`
+
+    The processor and CPU count are those `keraseq.machine` reported in the first child (`main`
+    adds the processor to each child's result; `threads_report` the CPU count).
+    """
     now = datetime.datetime.now(datetime.timezone.utc)
-    cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} CPUs, {now:%Y-%m-%d %H:%M} UTC."
+    first = results[0]
+    return f"{first['processor']}, {first['threads']['cpu_count']} CPUs, {now:%Y-%m-%d %H:%M} UTC."
 
 
 def backend_result(backend, threads, **measured):
@@ -148,7 +151,9 @@ def report(lines, results):
 def main(script, args, measure, markdown):
     """In a child: measure one backend, print JSON. Else: one child per backend, then the table."""
     if args.child:
-        print(json.dumps(measure(args.backends[0], args)))
+        from keraseq import machine  # in the child only: the parent never loads Keras or a backend
+
+        print(json.dumps({**measure(args.backends[0], args), "processor": machine.processor()}))
         return
     results = []
     for backend in args.backends:

@@ -107,7 +107,7 @@ def markdown(results, args):
     lines = [
         f"Training tokens/s (nanoGPT's CPU recipe: batch 12, context 64), median of {args.steps} "
         f"interleaved rounds of {CHUNK} steps after {args.warmup} warm-up rounds; the twins "
-        f"in the same process. {harness.machine_line()}",
+        f"in the same process. {harness.machine_line(results)}",
         "",
         "| backend | model | keraseq tokens/s | PyTorch twin tokens/s | keraseq / twin | "
         "1 step per execution / keraseq train's | load after |",

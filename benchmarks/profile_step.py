@@ -325,7 +325,7 @@ def markdown(results, args):
     lines = [
         f"Share of one `keraseq train` step (`fit`, nanoGPT's CPU recipe: batch 12, context 64) "
         f"per category, under each backend's profiler, {args.steps} profiled steps after 3 "
-        f"compiling ones. {harness.machine_line()} The machine was "
+        f"compiling ones. {harness.machine_line(results)} The machine was "
         "shared (load below): the profiler's ms/step are slower than the benchmarks', the shares "
         "are what to read.",
         "",

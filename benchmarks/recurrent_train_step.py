@@ -22,10 +22,6 @@ Each backend runs in its own process (Keras picks its backend at import). The co
 printed and written to `benchmarks/results/recurrent_train_step.md` and `.json`.
 """
 
-import datetime
-import os
-import platform
-
 import harness
 from harness import ratio, threads_report  # noqa: F401  (also used by benchmarks/attention_step.py)
 
@@ -154,9 +150,7 @@ def markdown(results, args):
     lines = [
         f"One training step (forward, backward, Adam), batch {BATCH}, {TIME} steps, "
         f"{FEATURES} → {UNITS} units + Dense(1), MSE. Median ms/step over {args.steps} interleaved "
-        f"rounds after {args.warmup} warm-up rounds. {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} "
-        "UTC.",
+        f"rounds after {args.warmup} warm-up rounds. {harness.machine_line(results)}",
         "",
         "| backend | layer | keraseq ms | Keras built-in ms | keraseq / built-in "
         "| torch.nn ms (same run) | keraseq / torch.nn |",

@@ -29,6 +29,11 @@ def versions():
     return found
 
 
+def processor():
+    """The processor as the platform names it, else its architecture (e.g. `x86_64`)."""
+    return platform.processor() or platform.machine()
+
+
 def devices(backend=None):
     """The devices the backend computes on, e.g. `['cpu:0']`."""
     backend = backend or keras.backend.backend()

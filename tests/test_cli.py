@@ -53,3 +53,32 @@ def test_bad_argument_is_one_line_without_traceback():
     assert own_lines(result.stderr) == [
         "keraseq demo: error: --epochs and --timesteps must be positive integers"
     ]
+
+
+# What a learner cannot act on: TensorFlow's retracing warnings, Python warnings, logging warnings.
+NOISE = ("retracing", "UserWarning", "DeprecationWarning", "WARNING:")
+
+
+def test_train_generate_finetune_print_no_framework_noise(tmp_path):
+    """Each command in its own process, as a user runs it, on this process's KERAS_BACKEND.
+
+    TensorFlow's C++ start-up lines (`TF_START_UP`) are left out: TensorFlow logs them when it is
+    imported, before keraseq runs, and Keras imports it on every backend where it is installed
+    (`keras.utils.set_random_seed` seeds TensorFlow too); a `keraseq[jax]` or `[torch]` install
+    has no TensorFlow to print them.
+    """
+    base, sft = tmp_path / "base", tmp_path / "sft"
+    tiny = ["--batch-size", "2", "--eval-batches", "1"]
+    model = ["--layers", "1", "--dim", "16", "--heads", "2"]
+    commands = [
+        ["train", "--steps", "3", *model, *tiny, "--out", str(base)],
+        ["generate", str(base), "--prompt", "The", "--max-new-tokens", "5", "--seed", "0"],
+        ["finetune", str(base), "--tasks", "numbers", "--steps", "2", *tiny, "--out", str(sft)],
+    ]
+    for command in commands:
+        result = keraseq(*command)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output
+        noise = [line for line in own_lines(output) if any(word in line for word in NOISE)]
+        assert noise == [], f"keraseq {command[0]} on {BACKEND}:\n" + "\n".join(noise)
+    assert (sft / "model.keras").is_file()

@@ -2,6 +2,10 @@
 
 import sys
 
+from keraseq.checkpoint import load_checkpoint
+from keraseq.generation import check_sampling, stream
+from keraseq.posttraining import chat
+
 
 def add_parser(sub):
     parser = sub.add_parser(
@@ -22,9 +26,6 @@ def add_parser(sub):
 
 def answer(model, tokenizer, prompt, args):
     """Streams the answer to one prompt onto stdout, up to the end marker."""
-    from keraseq.generation import stream
-    from keraseq.posttraining import chat
-
     chat.check_prompt(prompt, tokenizer)
     text = chat.format_prompt(prompt)
     sys.stdout.write(chat.ASSISTANT.lstrip("\n"))
@@ -39,10 +40,6 @@ def answer(model, tokenizer, prompt, args):
 
 
 def run(args):
-    from keraseq.checkpoint import load_checkpoint
-    from keraseq.generation import check_sampling
-    from keraseq.posttraining import chat
-
     check_sampling(args.max_new_tokens, args.temperature, args.top_k, None)
     model, tokenizer = load_checkpoint(args.checkpoint)
     if args.prompt is not None:

@@ -1,6 +1,7 @@
 """`keraseq dpo SFT_DIR --out DIR [--beta BETA]`: the policy trained on the pairs directly."""
 
 from keraseq.cli.options import add_alignment_flags, add_out, alignment_settings
+from keraseq.posttraining.dpo import train_dpo
 
 
 def add_parser(sub):
@@ -23,8 +24,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from keraseq.posttraining.dpo import train_dpo
-
     train_dpo(
         args.sft,
         args.out,

@@ -2,6 +2,12 @@
 
 import json
 
+from keraseq import files
+from keraseq.experiments.tables import format_table
+from keraseq.posttraining.alignment import add_alignment
+from keraseq.posttraining.evaluate import eval_table, evaluate_checkpoint
+from keraseq.posttraining.tasks import get_tasks
+
 
 def add_parser(sub):
     parser = sub.add_parser(
@@ -28,11 +34,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from keraseq import files
-    from keraseq.experiments.tables import format_table
-    from keraseq.posttraining.evaluate import eval_table, evaluate_checkpoint
-    from keraseq.posttraining.tasks import get_tasks
-
     if args.count <= 0:
         raise ValueError(f"--count must be a positive integer, got {args.count}")
     tasks = [task.name for task in get_tasks(args.tasks)]  # a bad name fails before any work
@@ -40,8 +41,6 @@ def run(args):
         raise ValueError("--reward needs --reference (the fine-tuned model)")
     results = [evaluate_checkpoint(d, tasks, args.count, args.corpus) for d in args.checkpoints]
     if args.reference:
-        from keraseq.posttraining.alignment import add_alignment
-
         add_alignment(results, args.checkpoints, args.reference, args.reward, tasks, args.count)
     print(format_table(*eval_table(results)))
     if args.json:

@@ -1,6 +1,7 @@
 """`keraseq reward SFT_DIR --out DIR`: a reward model learned from preference pairs."""
 
 from keraseq.cli.options import add_alignment_flags, add_out, alignment_settings
+from keraseq.posttraining.reward import train_reward
 
 
 def add_parser(sub):
@@ -23,8 +24,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from keraseq.posttraining.reward import train_reward
-
     _, accuracy = train_reward(
         args.sft,
         args.out,

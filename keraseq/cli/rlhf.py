@@ -1,6 +1,7 @@
 """`keraseq rlhf SFT_DIR --reward RM_DIR --out DIR [--kl BETA]`: RL against a learned reward."""
 
 from keraseq.cli.options import add_alignment_flags, add_out, alignment_settings
+from keraseq.posttraining.rlhf import train_rlhf
 
 
 def add_parser(sub):
@@ -25,8 +26,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from keraseq.posttraining.rlhf import train_rlhf
-
     train_rlhf(
         args.sft,
         args.reward,

@@ -17,7 +17,7 @@ def python_docs():
 
     It is what `help("if")` prints: always on disk, so keraseq trains with no download.
     """
-    from pydoc_data.topics import topics
+    from pydoc_data.topics import topics  # lazy: a large module, read for this corpus only
 
     return "\n\n".join(topics[key] for key in sorted(topics))
 

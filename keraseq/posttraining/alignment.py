@@ -7,10 +7,12 @@ expectation over the policy's own samples.
 
 import numpy as np
 
-from keraseq.posttraining import chat, preferences
+from keraseq.posttraining import chat, preferences, runs
+from keraseq.posttraining.judge import GoldJudge
 from keraseq.posttraining.reward import score
 from keraseq.posttraining.rlhf import sequence_kl
 from keraseq.posttraining.rollout import sample_answers
+from keraseq.posttraining.tasks import get_tasks
 
 
 def answers(model, tokenizer, prompts, samples_per_prompt=1, temperature=0.0, seed=0):
@@ -99,9 +101,6 @@ def best_of_n_kl(n):
 
 def add_alignment(results, directories, reference_dir, reward_dir, tasks, count):
     """Adds `"alignment"` (`measure` against the fine-tuned model) to each `keraseq eval` result."""
-    from keraseq.posttraining import runs
-    from keraseq.posttraining.judge import GoldJudge
-    from keraseq.posttraining.tasks import get_tasks
 
     reference, tokenizer = runs.load_policy(reference_dir)
     reward_model = None if reward_dir is None else runs.load_reward_model(reward_dir, tokenizer)

@@ -6,7 +6,13 @@ import keras
 import numpy as np
 from keras import ops
 
+from keraseq import checkpoint
+from keraseq.posttraining import preferences, runs
+from keraseq.posttraining.judge import GoldJudge
+from keraseq.posttraining.loop import run_steps, start_metrics
 from keraseq.posttraining.losses import dpo_loss, sequence_log_probs
+from keraseq.posttraining.reward import epoch_batches, pair_arrays
+from keraseq.posttraining.tasks import get_tasks
 
 
 class DPOTrainer(keras.Model):
@@ -87,12 +93,6 @@ def train_dpo(
     Returns:
         The trained policy.
     """
-    from keraseq import checkpoint
-    from keraseq.posttraining import preferences, runs
-    from keraseq.posttraining.judge import GoldJudge
-    from keraseq.posttraining.loop import run_steps, start_metrics
-    from keraseq.posttraining.reward import epoch_batches, pair_arrays
-    from keraseq.posttraining.tasks import get_tasks
 
     if not beta >= 0:
         raise ValueError(f"--beta must be >= 0, got {beta}")

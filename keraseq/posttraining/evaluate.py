@@ -18,6 +18,7 @@ from keraseq import checkpoint
 from keraseq.data import WindowBatches, load_corpus, train_validation_split
 from keraseq.posttraining import chat
 from keraseq.posttraining.tasks import get_tasks
+from keraseq.training.config import LOSS
 
 MAX_ANSWER_TOKENS = 32  # the longest answer (step-by-step addition) is 27 characters and the end
 HELD_OUT = 200  # held-out prompts per task
@@ -80,8 +81,6 @@ def evaluate_tasks(model, tokenizer, tasks, count=HELD_OUT):
 
 def corpus_loss(model, tokenizer, corpus="python-docs"):
     """Mean next-token loss on the corpus's validation split (what fine-tuning cost)."""
-    from keraseq.training.config import LOSS
-
     val_ids = train_validation_split(tokenizer.tokenize(load_corpus(corpus)))[1]
     context = getattr(model, "sequence_length", 64)
     batches = WindowBatches(val_ids, VAL_BATCH_SIZE, context, VAL_BATCHES, seed=0)

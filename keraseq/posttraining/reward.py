@@ -6,10 +6,14 @@ import keras
 import numpy as np
 from keras import ops
 
+from keraseq import checkpoint
+from keraseq.posttraining import preferences, runs
+from keraseq.posttraining.judge import GoldJudge
 from keraseq.posttraining.loop import run_steps, start_metrics
 from keraseq.posttraining.losses import bradley_terry_loss
 from keraseq.posttraining.reward_model import RewardModel
 from keraseq.posttraining.rollout import pack
+from keraseq.posttraining.tasks import get_tasks
 
 
 class BradleyTerryTrainer(keras.Model):
@@ -47,9 +51,8 @@ def score(reward_model, tokens, lengths, batch_size=64):
 
 def reward_model_from(policy):
     """A reward model whose backbone starts as a copy of `policy` (a `MiniGPT`)."""
-    from keraseq.posttraining.runs import clone
 
-    model = RewardModel(clone(policy))
+    model = RewardModel(runs.clone(policy))
     model.build()
     return model
 
@@ -122,10 +125,6 @@ def train_reward(
     Returns:
         `(reward_model, heldout_accuracy)`.
     """
-    from keraseq import checkpoint
-    from keraseq.posttraining import judge as judges
-    from keraseq.posttraining import preferences, runs
-    from keraseq.posttraining.tasks import get_tasks
 
     settings = dict(
         pairs=pairs,
@@ -141,7 +140,7 @@ def train_reward(
     )
     counts = ("pairs", "heldout_pairs", "steps", "batch_size", "interval")
     runs.check_positive_flags(**{name: settings[name] for name in counts})
-    judge = judges.GoldJudge(tau)
+    judge = GoldJudge(tau)
     policy, tokenizer = runs.load_policy(sft_dir)
     task_list = get_tasks(tasks)
     with runs.writing(out, resume):

@@ -167,6 +167,25 @@ def test_feed_forward_equals_numpy(rng):
     assert max_abs_diff(ffn(x), np.maximum(x.astype("float64") @ w1 + b1, 0) @ w2 + b2) <= ATOL
 
 
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        (
+            (FF,),
+            r"FeedForward expects inputs of shape \(\.\.\., d\), got shape \(24,\) \(rank 1, "
+            r"expected at least rank 2\)",
+        ),
+        (
+            (B, T, 0),
+            r"FeedForward expects at least one feature \(last axis\), got shape \(2, 6, 0\)",
+        ),
+    ],
+)
+def test_feed_forward_refuses_rank_1_and_width_0(shape, message):
+    with pytest.raises(ValueError, match=message):
+        FeedForward(FF)(np.zeros(shape, "float32"))
+
+
 def test_block_equals_numpy_equations(rng):
     """Post-norm block from the equations in NumPy (ReLU FFN, LN without its default affine)."""
     x = sequence(rng)

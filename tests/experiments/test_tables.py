@@ -80,8 +80,8 @@ def test_model_table_has_one_row_per_model():
     assert all(cell == "—" for row in empty for cell in row[1:])
 
 
-def point(dim, params, val):
-    return {"dim": dim, "parameters": params, "val_loss": val}
+def point(hidden_dim, params, val):
+    return {"hidden_dim": hidden_dim, "parameters": params, "val_loss": val}
 
 
 def test_scaling_findings_say_who_wins_and_where_the_order_flips():

@@ -211,7 +211,13 @@ def test_the_evolve_claim_measures_base_against_fine_tuned(tmp_path):
 
     claim = CLAIMS["finetuning"]
     result = claim.run(
-        tasks=("numbers",), dim=16, layers=1, pretrain_steps=2, steps=2, count=3, verbose=0
+        tasks=("numbers",),
+        hidden_dim=16,
+        num_layers=1,
+        pretrain_steps=2,
+        steps=2,
+        count=3,
+        verbose=0,
     )
     exact = result["exact_match"]["numbers"]
     assert set(exact) == {"base", "sft"} and all(0 <= v <= 1 for v in exact.values())

@@ -9,12 +9,17 @@ model beats the base on every task, as measured.
 import tempfile
 from pathlib import Path
 
+from keraseq.checkpoint import load_checkpoint
 from keraseq.experiments.support import plotting
+from keraseq.posttraining.evaluate import evaluate_tasks
+from keraseq.posttraining.finetune import finetune
+from keraseq.posttraining.tasks import get_tasks
+from keraseq.training import train
 
 QUICK = dict(
     tasks=("qa", "numbers"),
-    dim=64,
-    layers=2,
+    hidden_dim=64,
+    num_layers=2,
     pretrain_steps=200,
     steps=150,
     learning_rate=1e-3,  # a short run takes the larger step
@@ -22,22 +27,22 @@ QUICK = dict(
 )
 FULL = dict(
     tasks=("qa", "acronym", "numbers", "code", "addition", "addition_steps"),
-    dim=128,
-    layers=4,
+    hidden_dim=128,
+    num_layers=4,
     pretrain_steps=2000,
     steps=4000,
     learning_rate=5e-4,  # benchmarks/finetune.py's recipe
     count=200,
 )
-WIDTH = "dim"  # the argument that `keraseq evolve --width` sets
+WIDTH = "hidden_dim"  # the argument that `keraseq evolve --width` sets
 STEPS = "steps"  # the argument that `--steps` sets: the fine-tuning budget
 USES = ()
 
 
 def run(
     tasks=QUICK["tasks"],
-    dim=64,
-    layers=2,
+    hidden_dim=64,
+    num_layers=2,
     pretrain_steps=200,
     steps=150,
     learning_rate=1e-3,
@@ -47,20 +52,14 @@ def run(
     verbose=1,
 ):
     """Held-out exact match per task of the pretrained model and of its fine-tuned copy."""
-    from keraseq.checkpoint import load_checkpoint
-    from keraseq.posttraining.evaluate import evaluate_tasks
-    from keraseq.posttraining.finetune import finetune
-    from keraseq.posttraining.tasks import get_tasks
-    from keraseq.training import train
-
     chosen = get_tasks(list(tasks))
     with tempfile.TemporaryDirectory(prefix="keraseq-finetuning-") as runs:
         base, sft = Path(runs) / "base", Path(runs) / "sft"
         train(
             base,
             steps=pretrain_steps,
-            num_layers=layers,
-            hidden_dim=dim,
+            num_layers=num_layers,
+            hidden_dim=hidden_dim,
             seed=seed,
             verbose=0,
         )

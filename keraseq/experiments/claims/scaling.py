@@ -13,8 +13,8 @@ import numpy as np
 from keraseq.experiments.support import language, plotting
 from keraseq.models.kinds import KINDS
 
-QUICK = dict(dims=(16, 48), steps=80)  # the quick tour's arguments of `run`
-FULL = dict(dims=(16, 32, 64, 128, 192), steps=1500)  # the docs' figures
+QUICK = dict(hidden_dims=(16, 48), steps=80)  # the quick tour's arguments of `run`
+FULL = dict(hidden_dims=(16, 32, 64, 128, 192), steps=1500)  # the docs' figures
 WIDTH = None  # the argument that `keraseq evolve --width` sets (None: none)
 STEPS = "steps"  # the argument that `--steps` sets
 USES = ("data",)  # what the tour passes in: the shared RecallBudget, the corpus
@@ -58,47 +58,62 @@ def describe(result):
     for (a, b), winner in zip(pairs, winners):
         best, other = (a, b) if winner == "lstm" else (b, a)
         lines.append(
-            f"At width {a['dim']}: {KINDS[winner].language_model_label} wins, "
+            f"At width {a['hidden_dim']}: {KINDS[winner].language_model_label} wins, "
             f"{best['val_loss']:.3f} against {other['val_loss']:.3f} "
             f"({best['parameters']:,} vs {other['parameters']:,} parameters)."
         )
     changes = [i for i in range(1, len(winners)) if winners[i] != winners[i - 1]]
     if changes:
         i = changes[0]
-        lines.append(
-            f"The order flips between width {pairs[i - 1][0]['dim']} and {pairs[i][0]['dim']}."
-        )
+        before, after = pairs[i - 1][0]["hidden_dim"], pairs[i][0]["hidden_dim"]
+        lines.append(f"The order flips between width {before} and {after}.")
     else:
         lines.append("The order does not change over these sizes.")
     return lines
 
 
 def run(
-    dims=(16, 32, 64), layers=2, steps=200, batch_size=16, context=64, data=None, seed=0, verbose=1
+    hidden_dims=(16, 32, 64),
+    num_layers=2,
+    steps=200,
+    batch_size=16,
+    sequence_length=64,
+    data=None,
+    seed=0,
+    verbose=1,
 ):
-    """Validation loss against parameters for the LSTM LM and MiniGPT at each width in `dims`.
+    """Validation loss against parameters for the LSTM LM and MiniGPT at each of `hidden_dims`.
 
     Returns:
-        `{"dims", "layers", "steps", "tokens", "points": {"lstm": [...], "transformer": [...]}
-        (each point: parameters, val_loss, step_time, ...), "slope": {...}, "findings": [text]}`.
+        `{"hidden_dims", "num_layers", "steps", "tokens", "points": {"lstm": [...],
+        "transformer": [...]} (each point: parameters, val_loss, step_time, ...), "slope": {...},
+        "findings": [text]}`.
     """
-    dims = sorted(int(d) for d in dims)
+    hidden_dims = sorted(int(d) for d in hidden_dims)
     data = data or language.load_lm_data()
     points = {kind: [] for kind in SCALED}
-    bar = keras.utils.Progbar(2 * len(dims), verbose=verbose, unit_name="model")
+    bar = keras.utils.Progbar(2 * len(hidden_dims), verbose=verbose, unit_name="model")
     for kind in points:
-        for dim in dims:
+        for hidden_dim in hidden_dims:
             _, result = language.train_lm(
-                kind, dim, layers, data, steps, batch_size, context, seed=seed, verbose=0
+                kind,
+                hidden_dim,
+                num_layers,
+                data,
+                steps,
+                batch_size,
+                sequence_length,
+                seed=seed,
+                verbose=0,
             )
             del result["loss"], result["seconds"]
             points[kind].append(result)
             bar.add(1)
     result = {
-        "dims": dims,
-        "layers": layers,
+        "hidden_dims": hidden_dims,
+        "num_layers": num_layers,
         "steps": steps,
-        "tokens": steps * batch_size * context,
+        "tokens": steps * batch_size * sequence_length,
         "points": points,
         "slope": {kind: slope(p) for kind, p in points.items()},
     }

@@ -20,12 +20,16 @@ from keraseq.experiments.support.recall import RecallBudget, recall_classifier
 from keraseq.models.kinds import KINDS, check_kinds, label
 
 QUICK = dict(
-    lengths=(16, 128), repeats=3, lm_dim=64, lm_steps=100, target_loss=3.05
+    lengths=(16, 128), repeats=3, lm_hidden_dim=64, lm_steps=100, target_loss=3.05
 )  # the quick tour's arguments of `run`
 FULL = dict(
-    lengths=(16, 32, 64, 128, 256, 512), repeats=7, lm_dim=128, lm_steps=1500, target_loss=1.8
+    lengths=(16, 32, 64, 128, 256, 512),
+    repeats=7,
+    lm_hidden_dim=128,
+    lm_steps=1500,
+    target_loss=1.8,
 )  # the docs' figures
-WIDTH = "lm_dim"  # the argument that `keraseq evolve --width` sets (None: none)
+WIDTH = "lm_hidden_dim"  # the argument that `keraseq evolve --width` sets (None: none)
 STEPS = "lm_steps"  # the argument that `--steps` sets
 USES = ("budget", "data")  # what the tour passes in: the shared RecallBudget, the corpus
 
@@ -69,8 +73,8 @@ def run(
     lengths=(16, 32, 64, 128),
     repeats=5,
     lm_kinds=tuple(KINDS),
-    lm_dim=64,
-    lm_layers=2,
+    lm_hidden_dim=64,
+    lm_num_layers=2,
     lm_steps=200,
     target_loss=2.5,
     budget=None,
@@ -95,9 +99,9 @@ def run(
     lm = {}
     for kind in lm_kinds:
         if verbose:
-            print(f"language model {kind}, width {lm_dim}, {lm_steps} steps:")
+            print(f"language model {kind}, width {lm_hidden_dim}, {lm_steps} steps:")
         model, result = language.train_lm(
-            kind, lm_dim, lm_layers, data, lm_steps, seed=seed, verbose=verbose
+            kind, lm_hidden_dim, lm_num_layers, data, lm_steps, seed=seed, verbose=verbose
         )
         result["time_to_target"] = time_to_target(result, target_loss)
         result["sample"] = language.sample_text(model, data, seed=seed)

@@ -68,8 +68,8 @@ def train_lm(
     """Trains the language model of `kind` (`keraseq.models.kinds`); returns it, its measurements.
 
     Returns:
-        `(model, {"model", "dim", "layers", "parameters", "loss": [per step], "seconds": [wall time
-        at the end of each step, from the end of step 1 (so compiling is not counted)],
+        `(model, {"model", "hidden_dim", "num_layers", "parameters", "loss": [per step], "seconds":
+        [wall time at the end of each step, from the end of step 1 (so compiling is not counted)],
         "step_time": median seconds per step, "val_loss"})`.
     """
     config = TrainConfig(
@@ -99,8 +99,8 @@ def train_lm(
     seconds = [t - clock.times[0] for t in clock.times]
     return model, {
         "model": kind,
-        "dim": hidden_dim,
-        "layers": num_layers,
+        "hidden_dim": hidden_dim,
+        "num_layers": num_layers,
         "parameters": int(model.count_params()),
         "loss": clock.losses,
         "seconds": seconds,

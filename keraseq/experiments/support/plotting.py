@@ -10,7 +10,7 @@ from keraseq.files import atomic_path
 def figure(path, title, ncols=1, nrows=1):
     """Yields the axes of a new figure (one, or a list, row by row); on exit writes it as a PNG to
     `path` (atomically)."""
-    import matplotlib
+    import matplotlib  # lazy: only the commands that draw pay for it
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -34,7 +34,7 @@ class FeedForward(LoRAKernels, keras.layers.Layer):
             ($\alpha$ = `lora_alpha`, `lora_rank` if `None`), as in `keras.layers.Dense`.
 
     Call arguments:
-        inputs: `(..., d)`.
+        inputs: `(..., d)`, of rank 2 at least, with `d` >= 1 (else a `ValueError`).
 
     Returns:
         `(..., d)`.
@@ -77,7 +77,7 @@ class FeedForward(LoRAKernels, keras.layers.Layer):
         return kernel, bias
 
     def build(self, input_shape):
-        width = input_shape[-1]
+        width = validation.features_shape("FeedForward", input_shape, "(..., d)", min_rank=2)[-1]
         self.intermediate_kernel, self.intermediate_bias = self._dense_weights(
             "intermediate", width, self.intermediate_dim
         )  # W_1 (d, intermediate_dim), b_1
