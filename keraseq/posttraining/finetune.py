@@ -25,7 +25,7 @@ from keraseq.training.config import (
     flag,
 )
 from keraseq.training.log import TrainingLog
-from keraseq.training.loop import restore_optimizer
+from keraseq.training.loop import restore_optimizer, steps_per_execution
 
 RECURRENT_CONTEXT = 64  # rows of a recurrent base (which has no fixed context), in tokens
 
@@ -133,9 +133,10 @@ def finetune(directory, base=None, resume=False, verbose=1, **settings):
 
     Every step is a batch of examples drawn from the training splits of the tasks (plus corpus
     windows if `pretraining_mix`), under `SFT_LOSS`; the optimizer is `keraseq train`'s
-    (`keraseq.training.build_optimizer`). One Keras epoch is one evaluation interval, after which
-    the checkpoint and a `metrics.csv` row are written, atomically: like `keraseq.training.train`,
-    a resumed run continues at the same step, learning rate and batches.
+    (`keraseq.training.build_optimizer`), and so is its `steps_per_execution`. One Keras epoch is
+    one evaluation interval, after which the checkpoint and a `metrics.csv` row are written,
+    atomically: like `keraseq.training.train`, a resumed run continues at the same step, learning
+    rate and batches.
 
     Args:
         directory: The run's directory; it must not hold a checkpoint unless `resume`.
@@ -184,12 +185,16 @@ def finetune(directory, base=None, resume=False, verbose=1, **settings):
         directory, checkpoint.RUN_FILES, new=not resume, checkpoint_file=checkpoint.MODEL_FILE
     ):
         if resume:
-            restore_optimizer(model, config, SFT_LOSS)
+            restore_optimizer(model, config, SFT_LOSS, steps_per_execution(config))
         else:
             keras.utils.set_random_seed(config.seed)
             if config.lora_rank:
                 model.enable_lora(config.lora_rank)
-            model.compile(optimizer=build_optimizer(config, model), loss=SFT_LOSS)
+            model.compile(
+                optimizer=build_optimizer(config, model),
+                loss=SFT_LOSS,
+                steps_per_execution=steps_per_execution(config),
+            )
             tokenizer.save(directory / checkpoint.TOKENIZER_FILE)
             checkpoint.start_metrics(directory)
         checkpoint.write_config(directory, config.to_json())
