@@ -22,7 +22,7 @@ def answers(model, tokenizer, prompts, samples_per_prompt=1, temperature=0.0, se
         tokenizer,
         [p.text for p in prompts],
         samples_per_prompt,
-        preferences.max_answer_tokens(model, prompts),
+        None,  # each answer may fill the context after its own prompt
         chat.END,
         temperature,
         np.random.default_rng(seed),

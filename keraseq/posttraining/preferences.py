@@ -44,11 +44,6 @@ def task_prompts(tasks, split, per_task, seed=0):
     return [p for group in itertools.zip_longest(*lists) for p in group if p is not None]
 
 
-def max_answer_tokens(model, prompts):
-    """The longest answer that fits the model's context after the longest prompt."""
-    return model.sequence_length - max(len(p.text) for p in prompts)
-
-
 def grade_rollout(judge, prompts, rollout, samples_per_prompt):
     """Gold scores `(N,)` of a rollout's rows (`samples_per_prompt` rows per prompt)."""
     return np.array(
@@ -68,8 +63,10 @@ def sample_pairs(model, tokenizer, prompts, judge, budget, samples_per_prompt, s
     """Up to `budget` labelled pairs: the model's answers at temperature 1, compared two by two.
 
     As in InstructGPT and the DPO paper, the pairs come from the model being aligned: for each
-    prompt `samples_per_prompt` answers are sampled, every two with different gold scores make a
-    pair (ties are dropped), and the judge's noisy label orders it.
+    prompt `samples_per_prompt` answers are sampled, every two different texts with different gold
+    scores make a pair (ties are dropped; a text sampled twice is paired once, so that a prompt the
+    model answers the same way every time does not fill the budget with copies of one pair), and
+    the judge's noisy label orders it.
 
     Args:
         model, tokenizer: The fine-tuned model.
@@ -94,7 +91,7 @@ def sample_pairs(model, tokenizer, prompts, judge, budget, samples_per_prompt, s
             tokenizer,
             [p.text for p in chunk],
             samples_per_prompt,
-            max_answer_tokens(model, chunk),
+            None,  # each answer may fill the context after its own prompt
             chat.END,
             1.0,
             rng,
@@ -102,7 +99,8 @@ def sample_pairs(model, tokenizer, prompts, judge, budget, samples_per_prompt, s
         gold = grade_rollout(judge, chunk, rollout, samples_per_prompt)
         for i, prompt in enumerate(chunk):
             rows = range(i * samples_per_prompt, (i + 1) * samples_per_prompt)
-            for a, b in itertools.combinations(rows, 2):
+            distinct = {emitted(rollout, row): row for row in reversed(rows)}.values()
+            for a, b in itertools.combinations(sorted(distinct), 2):  # each two texts once
                 if gold[a] == gold[b]:
                     continue  # a tie says nothing
                 if not judge.prefers_first(gold[a], gold[b], rng):

@@ -130,7 +130,6 @@ def train_rlhf(
         runs.compile_trainer(trainer, policy, learning_rate)
         judge = GoldJudge(tau)
         pool = preferences.task_prompts(task_list, "train", PROMPT_POOL, seed)
-        max_new = preferences.max_answer_tokens(policy, pool)
         cache = {}
 
         def make_batch(step):
@@ -147,7 +146,7 @@ def train_rlhf(
                 tokenizer,
                 [p.text for p in prompts],
                 group_size,
-                max_new,
+                None,  # each answer may fill the context after its own prompt
                 chat.END,
                 1.0,
                 rng,

@@ -83,7 +83,8 @@ def sample_answers(
         tokenizer: Its tokenizer.
         prompts: Prompt texts (already in the chat format).
         samples_per_prompt: Answers per prompt, `k`.
-        max_new_tokens: Longest answer, the end marker included.
+        max_new_tokens: Longest answer, the end marker included; `None`: each row may write
+            until the context is full (a short prompt leaves a long answer room).
         end_marker: The one-character string that ends an answer.
         temperature: 1 to sample the model's distribution, 0 for greedy.
         rng: A NumPy `Generator`.
@@ -94,23 +95,24 @@ def sample_answers(
     length = model.sequence_length
     end_id = tokenizer.token_to_id(end_marker)
     prompt_ids = [tokenizer.tokenize(p) for p in prompts for _ in range(samples_per_prompt)]
-    if max(len(p) for p in prompt_ids) + max_new_tokens > length:
-        raise ValueError(
-            f"a prompt of {max(len(p) for p in prompt_ids)} tokens plus {max_new_tokens} new "
-            f"ones exceeds the model's context of {length}"
-        )
     n = len(prompt_ids)
+    lengths = np.array([len(p) for p in prompt_ids], "int32")
+    budgets = length - lengths if max_new_tokens is None else np.full(n, max_new_tokens)
+    if (lengths + budgets > length).any() or (budgets < 1).any():
+        raise ValueError(
+            f"a prompt of {lengths.max()} tokens leaves no room for {max_new_tokens or 1} new "
+            f"ones in the model's context of {length}"
+        )
     tokens = np.zeros((n, length), "int32")
     answer_mask = np.zeros((n, length), "float32")
     log_probs = np.zeros((n, length - 1), "float32")
-    lengths = np.array([len(p) for p in prompt_ids], "int32")
     finished = np.zeros(n, bool)
     for row, ids in enumerate(prompt_ids):
         tokens[row, : len(ids)] = ids
     rollout = Rollout(tokens, answer_mask, lengths, finished, log_probs, answers=[])
     for start in range(0, n, DECODE_BATCH):
         rows = np.arange(start, min(n, start + DECODE_BATCH))
-        decode_rows(model, rollout, rows, max_new_tokens, end_id, temperature, rng)
+        decode_rows(model, rollout, rows, budgets[rows], end_id, temperature, rng)
     for row in range(n):
         answer = tokens[row, answer_mask[row] > 0]
         rollout.answers.append(tokenizer.detokenize(answer[:-1] if finished[row] else answer))
@@ -120,7 +122,8 @@ def sample_answers(
 def decode_rows(model, rollout, rows, max_new_tokens, end_id, temperature, rng):
     """Decodes the answers of `rows` of `rollout` in place (a batch of `DECODE_BATCH` rows at most).
 
-    The prompts are in `rollout.tokens` and `rollout.lengths`; its `answers` are left as they are.
+    The prompts are in `rollout.tokens` and `rollout.lengths`; `max_new_tokens` is each row's
+    longest answer (or one for all); `rollout.answers` is left as it is.
     """
     tokens, answer_mask, lengths = rollout.tokens, rollout.answer_mask, rollout.lengths
     finished, log_probs = rollout.finished, rollout.log_probs
@@ -128,7 +131,7 @@ def decode_rows(model, rollout, rows, max_new_tokens, end_id, temperature, rng):
     prompt_lengths = lengths[rows].copy()
     cache = keras.ops.convert_to_numpy(model.empty_cache(DECODE_BATCH))
     done = np.zeros(len(rows), bool)
-    for position in range(int(prompt_lengths.max() + max_new_tokens) - 1):
+    for position in range(int((prompt_lengths + max_new_tokens).max()) - 1):
         fed = np.zeros((DECODE_BATCH, 1), "int32")
         fed[: len(rows), 0] = tokens[rows, position]
         logits, cache = step.predict_on_batch(

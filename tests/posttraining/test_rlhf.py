@@ -52,12 +52,27 @@ def test_sampled_log_probs_are_the_models_and_greedy_equals_generate(sft_dir):
         assert chat.parse_answer(text) == (answer, bool(finished))
 
 
+def test_each_answer_may_fill_the_context_after_its_own_prompt(sft_dir):
+    policy, tokenizer = runs.load_policy(sft_dir)
+    prompts = [PROMPTS[2], chat.format_prompt("Add 1+1 " + "x" * 30)]  # short beside long
+    never = tokenizer.id_to_token(0)  # a marker this tiny model does not write (asserted)
+    greedy = sample_answers(policy, tokenizer, prompts, 1, None, never, 0, np.random.default_rng(0))
+    assert not greedy.finished.any()  # so each row runs out of room
+    for row, prompt in enumerate(prompts):
+        room = policy.sequence_length - len(tokenizer.tokenize(prompt))
+        assert greedy.answer_mask[row].sum() == room  # not the room the longer prompt leaves
+        text = generate(policy, tokenizer, prompt, room, temperature=0)
+        assert text == greedy.answers[row]
+
+
 def test_reward_run_saves_a_reward_model_pairs_and_metrics(reward_dir, sft_dir):
     policy, tokenizer = runs.load_policy(sft_dir)
     model = runs.load_reward_model(reward_dir, tokenizer)
     pairs = preferences.load_pairs(reward_dir / preferences.PAIRS_FILE)
     assert 0 < len(pairs) <= TINY_PAIRS["pairs"]
     assert all(p.chosen_gold != p.rejected_gold for p in pairs)  # ties dropped
+    texts = {(p.prompt, frozenset((p.chosen, p.rejected))) for p in pairs}
+    assert len(texts) == len(pairs)  # two texts are paired once, however often sampled
     rows = list(csv.DictReader(open(reward_dir / checkpoint.METRICS_FILE)))
     assert [int(r["step"]) for r in rows] == [2]
     assert 0 <= float(rows[-1]["heldout_accuracy"]) <= 1
