@@ -168,6 +168,15 @@ for path in runs:
                 "optimising it cannot be expected to raise the gold score.",
             ),
         ),
+        claim(
+            reward["curve"][-1]["train_accuracy"] - reward["heldout_accuracy"] > 0.15,
+            "On its own training pairs it agreed with the labels "
+            f"{percent(reward['curve'][-1]['train_accuracy'])} of the time: it memorised those "
+            "pairs instead of learning what the judge values.",
+            "",
+        )
+        if "curve" in reward  # recorded by the benchmark since 2026-11-28
+        else "",
         f"RLHF at β = {rlhf_beta} "
         + claim(
             rlhf["gold"] > sft["gold"],
