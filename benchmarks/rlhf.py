@@ -20,14 +20,16 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from keraseq.posttraining import alignment, preferences, runs  # noqa: E402
+from keraseq.posttraining import alignment, losses, preferences, runs  # noqa: E402
 from keraseq.posttraining.dpo import train_dpo  # noqa: E402
 from keraseq.posttraining.judge import GoldJudge  # noqa: E402
 from keraseq.posttraining.reward import pair_accuracy, pair_arrays, train_reward  # noqa: E402
 from keraseq.posttraining.rlhf import train_rlhf  # noqa: E402
+from keraseq.posttraining.rollout import pack  # noqa: E402
 from keraseq.posttraining.tasks import get_tasks  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -86,6 +88,23 @@ def accuracy_per_task(reward_model, tokenizer, pairs, length):
     return by_task
 
 
+def likelihood_accuracy(model, tokenizer, pairs, length):
+    """Held-out pair accuracy of the fine-tuned model's own likelihood, $\\log \\pi(y \\mid x)$
+    summed over the answer: a reward that needs no training, the bar a reward model should clear."""
+
+    def log_likelihood(answers):
+        tokens, mask, _ = pack(tokenizer, [p.prompt for p in pairs], answers, length)
+        log_probs = keras.ops.convert_to_numpy(
+            losses.token_log_probs(model.predict_on_batch(tokens), tokens)
+        )
+        return (log_probs * mask[:, 1:]).sum(-1)  # (N,)
+
+    chosen = log_likelihood([p.chosen for p in pairs])
+    rejected = log_likelihood([p.rejected for p in pairs])
+    gold = np.array([p.chosen_gold > p.rejected_gold for p in pairs])
+    return float(np.mean((chosen > rejected) == gold))
+
+
 def run(sft, work, size, tasks, seed):
     judge = GoldJudge()
     reference, tokenizer = runs.load_policy(sft)
@@ -107,6 +126,9 @@ def run(sft, work, size, tasks, seed):
             reward_model, tokenizer, heldout_pairs, reference.sequence_length
         ),
         "curve": metrics_rows(work / "rm"),
+        "likelihood_accuracy": likelihood_accuracy(
+            reference, tokenizer, heldout_pairs, reference.sequence_length
+        ),
     }
     result["sft"] = alignment.measure(reference, reference, tokenizer, prompts, judge, reward_model)
 
@@ -204,7 +226,10 @@ def markdown(result):
         "",
         f"Reward model: {100 * result['reward']['heldout_accuracy']:.1f}% held-out pair "
         f"accuracy ({result['reward']['pairs']} training pairs, "
-        f"{result['reward']['seconds']:.0f} s). Per task:",
+        f"{result['reward']['seconds']:.0f} s). The fine-tuned model's own likelihood of the "
+        "answers, with no training, ranks "
+        f"{100 * result['reward']['likelihood_accuracy']:.1f}% of the same held-out pairs as the "
+        "judge does. Per task:",
         "",
         "| task | held-out accuracy | held-out pairs | training pairs |",
         "| --- | --- | --- | --- |",

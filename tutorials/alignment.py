@@ -177,6 +177,16 @@ for path in runs:
         )
         if "curve" in reward  # recorded by the benchmark since 2026-11-28
         else "",
+        f"The fine-tuned model's own likelihood of the two answers, with no training at all, "
+        f"ranks {percent(reward['likelihood_accuracy'])} of the same held-out pairs as the judge "
+        "does: "
+        + claim(
+            reward["likelihood_accuracy"] > reward["heldout_accuracy"],
+            "the network holds the information, and the reward model failed to learn it.",
+            "the reward model learned more than the network's likelihood already says.",
+        )
+        if "likelihood_accuracy" in reward
+        else "",
         f"RLHF at β = {rlhf_beta} "
         + claim(
             rlhf["gold"] > sft["gold"],
