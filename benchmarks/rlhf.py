@@ -24,12 +24,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from keraseq.posttraining import alignment, losses, preferences, runs  # noqa: E402
-from keraseq.posttraining.dpo import train_dpo  # noqa: E402
+from keraseq.posttraining import alignment, preferences, runs  # noqa: E402
+from keraseq.posttraining.dpo import answer_log_probs, train_dpo  # noqa: E402
 from keraseq.posttraining.judge import GoldJudge  # noqa: E402
 from keraseq.posttraining.reward import pair_accuracy, pair_arrays, train_reward  # noqa: E402
 from keraseq.posttraining.rlhf import train_rlhf  # noqa: E402
-from keraseq.posttraining.rollout import pack  # noqa: E402
 from keraseq.posttraining.tasks import get_tasks  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -91,16 +90,11 @@ def accuracy_per_task(reward_model, tokenizer, pairs, length):
 def likelihood_accuracy(model, tokenizer, pairs, length):
     """Held-out pair accuracy of the fine-tuned model's own likelihood, $\\log \\pi(y \\mid x)$
     summed over the answer: a reward that needs no training, the bar a reward model should clear."""
-
-    def log_likelihood(answers):
-        tokens, mask, _ = pack(tokenizer, [p.prompt for p in pairs], answers, length)
-        log_probs = keras.ops.convert_to_numpy(
-            losses.token_log_probs(model.predict_on_batch(tokens), tokens)
-        )
-        return (log_probs * mask[:, 1:]).sum(-1)  # (N,)
-
-    chosen = log_likelihood([p.chosen for p in pairs])
-    rejected = log_likelihood([p.rejected for p in pairs])
+    arrays = pair_arrays(tokenizer, pairs, length)
+    chosen, rejected = (
+        answer_log_probs(model, arrays[f"{side}_tokens"], arrays[f"{side}_mask"])
+        for side in ("chosen", "rejected")
+    )
     gold = np.array([p.chosen_gold > p.rejected_gold for p in pairs])
     return float(np.mean((chosen > rejected) == gold))
 
@@ -108,8 +102,8 @@ def likelihood_accuracy(model, tokenizer, pairs, length):
 def run(sft, work, size, tasks, seed):
     judge = GoldJudge()
     reference, tokenizer = runs.load_policy(sft)
-    task_names = [t.name for t in get_tasks(tasks)]
-    prompts = preferences.task_prompts(get_tasks(tasks), "test", size["heldout"], seed)
+    task_list = get_tasks(tasks)
+    prompts = preferences.task_prompts(task_list, "test", size["heldout"], seed)
     common = dict(tasks=tasks, seed=seed, verbose=0)
     result = {"heldout_prompts": len(prompts)}
     (reward_model, accuracy), seconds = timed(
@@ -121,7 +115,7 @@ def run(sft, work, size, tasks, seed):
         "heldout_accuracy": accuracy,
         "seconds": seconds,
         "pairs": len(train_pairs),
-        "pairs_per_task": {t: sum(p.task == t for p in train_pairs) for t in task_names},
+        "pairs_per_task": {t.name: sum(p.task == t.name for p in train_pairs) for t in task_list},
         "heldout_accuracy_per_task": accuracy_per_task(
             reward_model, tokenizer, heldout_pairs, reference.sequence_length
         ),
