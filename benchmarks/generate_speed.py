@@ -60,7 +60,7 @@ def contenders(length):
     model = build_model(config, VOCABULARY)
     reference, _ = twin(config, VOCABULARY)
     reference.eval()
-    prompt_ids = torch.from_numpy(tokenizer.tokenize(PROMPT)[None, :]).long()
+    prompt_ids = torch.as_tensor(tokenizer.tokenize(PROMPT)[None, :], dtype=torch.long)
 
     def keraseq_generate():
         keraseq.generate(model, tokenizer, PROMPT, length, temperature=0.8, top_k=20, seed=0)

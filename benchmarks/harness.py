@@ -7,6 +7,7 @@ markdown)`.
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import random
@@ -63,7 +64,9 @@ def machine_line(results):
     """
     now = datetime.datetime.now(datetime.timezone.utc)
     first = results[0]
-    return f"{first['processor']}, {first['threads']['cpu_count']} CPUs, {now:%Y-%m-%d %H:%M} UTC."
+    gpu = f", GPU {first['gpu']}" if first.get("gpu") else ""
+    where = f"{first['processor']}, {first['threads']['cpu_count']} CPUs{gpu}"
+    return f"{where}, {now:%Y-%m-%d %H:%M} UTC."
 
 
 def backend_result(backend, threads, **measured):
@@ -113,6 +116,19 @@ def ratio(a, b):
     return f"{a / b:.2f}x" if a and b else "–"
 
 
+def same_device_as_keras():
+    """Puts the plain-PyTorch twins where Keras's torch backend puts its tensors: on the GPU when
+    torch sees one (a device run), else on the CPU. Returns the GPU's name, or None."""
+    if importlib.util.find_spec("torch") is None:
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    torch.set_default_device("cuda")
+    return torch.cuda.get_device_name(0)
+
+
 def run_child(script, backend, args):
     """Runs `script --child` for one backend in its own process and returns its JSON result."""
     command = [sys.executable, script, "--child", "--backends", backend]
@@ -153,7 +169,9 @@ def main(script, args, measure, markdown):
     if args.child:
         from keraseq import machine  # in the child only: the parent never loads Keras or a backend
 
-        print(json.dumps({**measure(args.backends[0], args), "processor": machine.processor()}))
+        gpu = same_device_as_keras()
+        result = {**measure(args.backends[0], args), "processor": machine.processor()}
+        print(json.dumps({**result, "gpu": gpu} if gpu else result))
         return
     results = []
     for backend in args.backends:

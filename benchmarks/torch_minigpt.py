@@ -96,9 +96,10 @@ def twin(config, vocab):
 
 
 def loss_of(model, x, y):
-    logits = model(torch.from_numpy(x).long())  # (B, T, vocab)
+    # as_tensor (not from_numpy) lands on torch's default device: the GPU where harness set it
+    logits = model(torch.as_tensor(x, dtype=torch.long))  # (B, T, vocab)
     return F.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).long().reshape(-1)
+        logits.reshape(-1, logits.shape[-1]), torch.as_tensor(y, dtype=torch.long).reshape(-1)
     )
 
 

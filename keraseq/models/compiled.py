@@ -10,7 +10,6 @@ a new shape (another prompt length) are traced once more.
 import weakref
 
 import keras
-import numpy as np
 
 _STEPS = weakref.WeakKeyDictionary()  # model -> {method name: DecodingStep}
 
@@ -36,7 +35,8 @@ def compiled_call(model, method, *inputs):
     steps = _STEPS.setdefault(model, {})
     if method not in steps:
         steps[method] = DecodingStep(model, method)
-    inputs = [keras.tree.map_structure(np.asarray, x) for x in inputs]
+    # convert_to_numpy, not np.asarray: a torch tensor on a GPU must be copied to the host first
+    inputs = [keras.tree.map_structure(keras.ops.convert_to_numpy, x) for x in inputs]
     return steps[method].predict_on_batch(inputs)
 
 
