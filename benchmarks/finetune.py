@@ -60,6 +60,9 @@ def parse_args(argv=None):
     parser.add_argument("--report", action="store_true", help="gather the parts into finetune.md")
     parser.add_argument("--base", type=Path, help="a pretrained checkpoint (default: train one)")
     parser.add_argument("--runs", type=Path, default=Path("finetune-runs"), help="run directories")
+    parser.add_argument(
+        "--steps", type=int, help="fine-tuning steps (default: the size's, 4000 full, 150 quick)"
+    )
     parser.add_argument("--learning-rate", type=float, default=5e-4, help="SFT peak (5e-4)")
     parser.add_argument("--lora-rank", type=int, default=8)
     parser.add_argument("--lora-learning-rate", type=float, default=3e-3, help="LoRA peak (3e-3)")
@@ -153,7 +156,7 @@ def run_part(args):
         if not (base / "model.keras").is_file():
             train(base, steps=size["base_steps"], verbose=2, **size["base"])
     result["base"] = str(base)
-    common = dict(steps=size["steps"], batch_size=size["batch_size"])
+    common = dict(steps=args.steps or size["steps"], batch_size=size["batch_size"])
     plans = {
         "sft": dict(common, learning_rate=args.learning_rate),
         "lora": dict(common, lora_rank=args.lora_rank, learning_rate=args.lora_learning_rate),

@@ -68,3 +68,12 @@ def test_home_figure_is_added_to_the_site_files(tmp_path):
     figure = files.get_file_from_path(home_figure.FIGURE)
     assert figure.content_bytes[:4] == b"\x89PNG"
     assert f"]({home_figure.FIGURE})" in (ROOT / "tutorials" / "index.md").read_text()
+
+
+def test_the_gpu_table_is_computed_from_its_results():
+    """`benchmarks/results/gpu.md` is what `gpu_report.py` writes from the device run's files, so
+    its numbers cannot drift from them."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_report
+
+    assert gpu_report.markdown() == (ROOT / "benchmarks" / "results" / "gpu.md").read_text()
