@@ -87,6 +87,30 @@ def accuracy_per_task(reward_model, tokenizer, pairs, length):
     return by_task
 
 
+GAPS = ((0.0, 0.1), (0.1, 0.3), (0.3, 1.0))  # gold-score gaps: near ties ... right against wrong
+
+
+def accuracy_per_gap(reward_model, model, tokenizer, pairs, length):
+    """`{"lo-hi": {pairs, reward_model, likelihood}}` by the gold gap between a pair's answers.
+
+    Gaps of 0.3 or more mostly set a right answer against a wrong one (0.7 of the gold score is
+    correctness); gaps under 0.1 are mostly two wrong answers that share more or less of the
+    reference (the judge's partial credit), which neither model sees.
+    """
+    by_gap = {}
+    for lo, hi in GAPS:
+        subset = [p for p in pairs if lo <= abs(p.chosen_gold - p.rejected_gold) < hi]
+        if subset:
+            arrays = pair_arrays(tokenizer, subset, length)
+            chosen, rejected = [p.chosen_gold for p in subset], [p.rejected_gold for p in subset]
+            by_gap[f"{lo}-{hi}"] = {
+                "pairs": len(subset),
+                "reward_model": pair_accuracy(reward_model, arrays, chosen, rejected),
+                "likelihood": likelihood_accuracy(model, tokenizer, subset, length),
+            }
+    return by_gap
+
+
 def likelihood_accuracy(model, tokenizer, pairs, length):
     """Held-out pair accuracy of the fine-tuned model's own likelihood, $\\log \\pi(y \\mid x)$
     summed over the answer: a reward that needs no training, the bar a reward model should clear."""
@@ -122,6 +146,9 @@ def run(sft, work, size, tasks, seed):
         "curve": metrics_rows(work / "rm"),
         "likelihood_accuracy": likelihood_accuracy(
             reference, tokenizer, heldout_pairs, reference.sequence_length
+        ),
+        "heldout_accuracy_per_gap": accuracy_per_gap(
+            reward_model, reference, tokenizer, heldout_pairs, reference.sequence_length
         ),
     }
     result["sft"] = alignment.measure(reference, reference, tokenizer, prompts, judge, reward_model)
@@ -230,6 +257,16 @@ def markdown(result):
         *(
             f"| {t} | {100 * a:.1f}% | {n} | {result['reward']['pairs_per_task'].get(t, 0)} |"
             for t, (a, n) in result["reward"]["heldout_accuracy_per_task"].items()
+        ),
+        "",
+        "By the gap between the two answers' gold scores (held-out pairs):",
+        "",
+        "| gold gap | held-out pairs | reward model | fine-tuned likelihood |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {gap} | {g['pairs']} | {100 * g['reward_model']:.1f}% | "
+            f"{100 * g['likelihood']:.1f}% |"
+            for gap, g in result["reward"].get("heldout_accuracy_per_gap", {}).items()
         ),
         "",
         "| target | measured | met |",

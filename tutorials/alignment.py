@@ -123,6 +123,32 @@ def percent(x):
     return f"{100 * x:.1f}%"
 
 
+def gap_sentence(by_gap):
+    """Where the ranking fails, by the gap between the two answers' gold scores."""
+    near, far = by_gap.get("0.0-0.1"), by_gap.get("0.3-1.0")
+    total = sum(g["pairs"] for g in by_gap.values())
+    words = []
+    if near:
+        words.append(
+            f"{near['pairs']} of the {total} held-out pairs are near ties (gold scores less than "
+            "0.1 apart: mostly two wrong answers that share more or less of the reference, which "
+            "no model sees)."
+        )
+    if far:
+        words.append(
+            f"On the {far['pairs']} pairs at least 0.3 apart (mostly a right answer against a "
+            f"wrong one), the reward model ranks {percent(far['reward_model'])} and the "
+            f"likelihood {percent(far['likelihood'])}: "
+            + claim(
+                far["reward_model"] < 0.6 <= far["likelihood"],
+                "even where the judge's preference is clear, the reward model has not learned to "
+                "tell a right answer from a wrong one, though the network it starts from can.",
+                "the clear preferences are where a ranking can be learned.",
+            )
+        )
+    return " ".join(words)
+
+
 for path in runs:
     r = json.loads(path.read_text(encoding="utf-8"))
     sft, dpo, reward = r["sft"], r["dpo"], r["reward"]
@@ -186,6 +212,9 @@ for path in runs:
             "the reward model learned more than the network's likelihood already says.",
         )
         if "likelihood_accuracy" in reward
+        else "",
+        gap_sentence(reward["heldout_accuracy_per_gap"])
+        if "heldout_accuracy_per_gap" in reward  # recorded by the benchmark since 2026-11-28
         else "",
         f"RLHF at β = {rlhf_beta} "
         + claim(
