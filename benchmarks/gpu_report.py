@@ -43,7 +43,22 @@ def evolve_lines(backend, results):
             + f" | {speed['growth'][kind]:.1f} | "
             + (f"{reached:.1f} |" if reached is not None else "not reached |")
         )
-    return lines
+    return [*lines, "", finding(speed)]
+
+
+def finding(speed):
+    """What the step times say, in words chosen from them: does only the recurrent step grow?"""
+    growth = speed["growth"]
+    recurrent = [k for k in growth if k != "transformer"]
+    least = min(growth[k] for k in recurrent)
+    words = (
+        f"From T={speed['length'][0]} to {speed['length'][-1]} the Transformer's step time grew "
+        f"{growth['transformer']:.1f}×, the recurrent models' {least:.1f}× to "
+        f"{max(growth[k] for k in recurrent):.1f}×: "
+    )
+    if growth["transformer"] < 1.5 <= least:
+        return words + "the recurrent loop's T steps run one after another, attention's at once."
+    return words + "on this machine the parallel and the sequential step grow alike."
 
 
 def markdown():
