@@ -106,20 +106,20 @@ def accuracy_per_gap(reward_model, model, tokenizer, pairs, length):
             by_gap[f"{lo}-{hi}"] = {
                 "pairs": len(subset),
                 "reward_model": pair_accuracy(reward_model, arrays, chosen, rejected),
-                "likelihood": likelihood_accuracy(model, tokenizer, subset, length),
+                "likelihood": likelihood_accuracy(model, arrays, chosen, rejected),
             }
     return by_gap
 
 
-def likelihood_accuracy(model, tokenizer, pairs, length):
-    """Held-out pair accuracy of the fine-tuned model's own likelihood, $\\log \\pi(y \\mid x)$
-    summed over the answer: a reward that needs no training, the bar a reward model should clear."""
-    arrays = pair_arrays(tokenizer, pairs, length)
+def likelihood_accuracy(model, arrays, chosen_gold, rejected_gold):
+    """Pair accuracy (as `pair_accuracy`, on the same `pair_arrays`) of the fine-tuned model's own
+    likelihood, $\\log \\pi(y \\mid x)$ summed over the answer: a reward that needs no training,
+    the bar a reward model should clear."""
     chosen, rejected = (
         answer_log_probs(model, arrays[f"{side}_tokens"], arrays[f"{side}_mask"])
         for side in ("chosen", "rejected")
     )
-    gold = np.array([p.chosen_gold > p.rejected_gold for p in pairs])
+    gold = np.asarray(chosen_gold) > np.asarray(rejected_gold)
     return float(np.mean((chosen > rejected) == gold))
 
 
@@ -145,7 +145,10 @@ def run(sft, work, size, tasks, seed):
         ),
         "curve": metrics_rows(work / "rm"),
         "likelihood_accuracy": likelihood_accuracy(
-            reference, tokenizer, heldout_pairs, reference.sequence_length
+            reference,
+            pair_arrays(tokenizer, heldout_pairs, reference.sequence_length),
+            [p.chosen_gold for p in heldout_pairs],
+            [p.rejected_gold for p in heldout_pairs],
         ),
         "heldout_accuracy_per_gap": accuracy_per_gap(
             reward_model, reference, tokenizer, heldout_pairs, reference.sequence_length
