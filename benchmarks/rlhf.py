@@ -90,8 +90,10 @@ def accuracy_per_task(reward_model, tokenizer, pairs, length):
 GAPS = ((0.0, 0.1), (0.1, 0.3), (0.3, 1.0))  # gold-score gaps: near ties ... right against wrong
 
 
-def accuracy_per_gap(reward_model, model, tokenizer, pairs, length):
-    """`{"lo-hi": {pairs, reward_model, likelihood}}` by the gold gap between a pair's answers.
+def accuracy_per_gap(reward_model, head_only, model, tokenizer, pairs, length):
+    """`{"lo-hi": {pairs, reward_model, head_only, likelihood}}` by the gold gap between a pair's
+    answers: the reward model, the one without the likelihood term, and the fine-tuned model's
+    likelihood.
 
     Gaps of 0.3 or more mostly set a right answer against a wrong one (0.7 of the gold score is
     correctness); gaps under 0.1 are mostly two wrong answers that share more or less of the
@@ -106,6 +108,7 @@ def accuracy_per_gap(reward_model, model, tokenizer, pairs, length):
             by_gap[f"{lo}-{hi}"] = {
                 "pairs": len(subset),
                 "reward_model": pair_accuracy(reward_model, arrays, chosen, rejected),
+                "head_only": pair_accuracy(head_only, arrays, chosen, rejected),
                 "likelihood": likelihood_accuracy(model, arrays, chosen, rejected),
             }
     return by_gap
@@ -133,6 +136,16 @@ def run(sft, work, size, tasks, seed):
     (reward_model, accuracy), seconds = timed(
         train_reward, sft, work / "rm", pairs=size["pairs"], steps=size["reward_steps"], **common
     )
+    (head_only, head_only_accuracy), head_only_seconds = timed(
+        train_reward,
+        sft,
+        work / "rm-head-only",
+        pairs=size["pairs"],
+        steps=size["reward_steps"],
+        likelihood=False,
+        pairs_from=work / "rm",
+        **common,
+    )
     train_pairs = preferences.load_pairs(work / "rm" / preferences.PAIRS_FILE)
     heldout_pairs = preferences.load_pairs(work / "rm" / preferences.HELDOUT_PAIRS_FILE)
     result["reward"] = {
@@ -150,8 +163,9 @@ def run(sft, work, size, tasks, seed):
             [p.chosen_gold for p in heldout_pairs],
             [p.rejected_gold for p in heldout_pairs],
         ),
+        "head_only": {"heldout_accuracy": head_only_accuracy, "seconds": head_only_seconds},
         "heldout_accuracy_per_gap": accuracy_per_gap(
-            reward_model, reference, tokenizer, heldout_pairs, reference.sequence_length
+            reward_model, head_only, reference, tokenizer, heldout_pairs, reference.sequence_length
         ),
     }
     result["sft"] = alignment.measure(reference, reference, tokenizer, prompts, judge, reward_model)
@@ -253,7 +267,9 @@ def markdown(result):
         f"{result['reward']['seconds']:.0f} s). The fine-tuned model's own likelihood of the "
         "answers, with no training, ranks "
         f"{100 * result['reward']['likelihood_accuracy']:.1f}% of the same held-out pairs as the "
-        "judge does. Per task:",
+        "judge does; the same reward model without that likelihood term (`--no-likelihood`: the "
+        "head alone, trained on the same pairs) ranks "
+        f"{100 * result['reward']['head_only']['heldout_accuracy']:.1f}%. Per task:",
         "",
         "| task | held-out accuracy | held-out pairs | training pairs |",
         "| --- | --- | --- | --- |",
@@ -264,11 +280,11 @@ def markdown(result):
         "",
         "By the gap between the two answers' gold scores (held-out pairs):",
         "",
-        "| gold gap | held-out pairs | reward model | fine-tuned likelihood |",
-        "| --- | --- | --- | --- |",
+        "| gold gap | held-out pairs | reward model | head alone | fine-tuned likelihood |",
+        "| --- | --- | --- | --- | --- |",
         *(
             f"| {gap} | {g['pairs']} | {100 * g['reward_model']:.1f}% | "
-            f"{100 * g['likelihood']:.1f}% |"
+            f"{100 * g['head_only']:.1f}% | {100 * g['likelihood']:.1f}% |"
             for gap, g in result["reward"].get("heldout_accuracy_per_gap", {}).items()
         ),
         "",

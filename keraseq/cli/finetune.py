@@ -8,7 +8,7 @@ from keraseq.posttraining.tasks import TASKS
 # flags given are passed on, so the defaults live in FinetuneConfig.
 FIELDS = [
     ("tasks", str, f"comma-separated tasks (default all: {','.join(TASKS)})"),
-    ("steps", int, "fine-tune up to this step (default 4000)"),
+    ("steps", int, "fine-tune up to this step (default 3000)"),
     ("batch_size", int, "examples per batch (default 16)"),
     ("learning_rate", float, "peak learning rate of AdamW (default 5e-4)"),
     ("min_learning_rate", float, "learning rate at the end of the cosine decay (default 1e-4)"),

@@ -10,7 +10,8 @@ def add_parser(sub):
         help="train a reward model on pairs of the fine-tuned model's answers, judged",
         description="Samples answers of the fine-tuned model to the tasks' training prompts, has "
         "the gold judge label pairs of them (with noise), and trains a reward model (the "
-        "fine-tuned network with a scalar head) with the Bradley-Terry loss. Writes "
+        "fine-tuned network with a scalar head, plus its own log-likelihood of the answer) with "
+        "the Bradley-Terry loss. Writes "
         "DIR/model.keras, DIR/pairs.jsonl, DIR/heldout_pairs.jsonl and DIR/metrics.csv.",
     )
     parser.add_argument("sft", metavar="SFT_DIR", help="the fine-tuned model's directory")
@@ -19,6 +20,12 @@ def add_parser(sub):
     parser.add_argument("--heldout-pairs", type=int, default=200, help="default 200")
     parser.add_argument("--steps", type=int, default=300, help="default 300")
     parser.add_argument("--batch-size", type=int, default=32, help="pairs per step (default 32)")
+    parser.add_argument(
+        "--no-likelihood",
+        dest="likelihood",
+        action="store_false",
+        help="score with the head alone, without the network's log-likelihood of the answer",
+    )
     add_alignment_flags(parser, learning_rate="1e-4")
     parser.set_defaults(run=run)
 
@@ -31,6 +38,7 @@ def run(args):
         heldout_pairs=args.heldout_pairs,
         steps=args.steps,
         batch_size=args.batch_size,
+        likelihood=args.likelihood,
         **alignment_settings(args),
     )
     print(f"reward model: {args.out}/model.keras; held-out pair accuracy {100 * accuracy:.1f}%")

@@ -73,7 +73,9 @@ def measure(model, reference, tokenizer, prompts, judge, reward_model=None, seed
         "win_rate": float(np.mean(gold > reference_gold) + 0.5 * np.mean(gold == reference_gold)),
     }
     if reward_model is not None:
-        result["reward"] = float(score(reward_model, mine.tokens, mine.lengths).mean())
+        result["reward"] = float(
+            score(reward_model, mine.tokens, mine.answer_mask, mine.lengths).mean()
+        )
     return result
 
 
@@ -82,7 +84,9 @@ def best_of_n(model, tokenizer, reward_model, prompts, judge, ns, seed=0):
     first n. Returns `{n: (mean gold score, mean accuracy)}`."""
     k = max(ns)
     rollout = answers(model, tokenizer, prompts, k, temperature=1.0, seed=seed)
-    rewards = score(reward_model, rollout.tokens, rollout.lengths).reshape(-1, k)
+    rewards = score(reward_model, rollout.tokens, rollout.answer_mask, rollout.lengths).reshape(
+        -1, k
+    )
     gold = preferences.grade_rollout(judge, prompts, rollout, k).reshape(-1, k)
     repeated = [p for p in prompts for _ in range(k)]
     correct = accuracy(repeated, rollout).reshape(-1, k)

@@ -35,13 +35,13 @@ class FinetuneConfig:
     """The settings of a fine-tuning run (the flags of `keraseq finetune`).
 
     The optimizer settings are `keraseq.training.TrainConfig`'s (AdamW, a short warm-up then a
-    cosine decay over `steps`); the defaults (4000 steps of 16 examples, a peak of 5e-4) are the
+    cosine decay over `steps`); the defaults (3000 steps of 16 examples, a peak of 5e-4) are the
     recipe measured by `benchmarks/finetune.py`.
     """
 
     base: str = ""
     tasks: str = ",".join(TASKS)
-    steps: int = 4000
+    steps: int = 3000
     batch_size: int = 16
     learning_rate: float = 5e-4
     min_learning_rate: float = 1e-4

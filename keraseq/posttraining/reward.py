@@ -19,7 +19,8 @@ from keraseq.posttraining.tasks import get_tasks
 class BradleyTerryTrainer(keras.Model):
     """Scores the chosen and the rejected answers of a batch of pairs; its loss is Bradley–Terry.
 
-    Inputs: a dict with `chosen_tokens`, `chosen_lengths`, `rejected_tokens`, `rejected_lengths`.
+    Inputs: a dict with `chosen_tokens`, `chosen_mask`, `chosen_lengths` and the same three for
+    `rejected`.
     """
 
     def __init__(self, reward_model, **kwargs):
@@ -27,21 +28,28 @@ class BradleyTerryTrainer(keras.Model):
         self.reward_model = reward_model
 
     def call(self, inputs, training=False):
-        tokens = ops.concatenate([inputs["chosen_tokens"], inputs["rejected_tokens"]], axis=0)
-        lengths = ops.concatenate([inputs["chosen_lengths"], inputs["rejected_lengths"]], axis=0)
-        return self.reward_model({"tokens": tokens, "lengths": lengths}, training=False)  # (2B,)
+        parts = {"tokens": "tokens", "answer_mask": "mask", "lengths": "lengths"}
+        rows = {  # chosen then rejected, (2B, ...)
+            name: ops.concatenate([inputs[f"chosen_{part}"], inputs[f"rejected_{part}"]], axis=0)
+            for name, part in parts.items()
+        }
+        return self.reward_model(rows, training=False)  # (2B,)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         chosen, rejected = ops.split(y_pred, 2)
         return bradley_terry_loss(chosen, rejected)  # -log σ(r_w - r_l)
 
 
-def score(reward_model, tokens, lengths, batch_size=64):
-    """Rewards `(N,)` (NumPy) of packed rows."""
+def score(reward_model, tokens, answer_mask, lengths, batch_size=64):
+    """Rewards `(N,)` (NumPy) of packed rows (as `rollout.pack` returns them)."""
     rewards = [
         keras.ops.convert_to_numpy(
             reward_model.predict_on_batch(
-                {"tokens": tokens[i : i + batch_size], "lengths": lengths[i : i + batch_size]}
+                {
+                    "tokens": tokens[i : i + batch_size],
+                    "answer_mask": answer_mask[i : i + batch_size],
+                    "lengths": lengths[i : i + batch_size],
+                }
             )
         )
         for i in range(0, len(tokens), batch_size)
@@ -49,10 +57,10 @@ def score(reward_model, tokens, lengths, batch_size=64):
     return np.concatenate(rewards)
 
 
-def reward_model_from(policy):
+def reward_model_from(policy, likelihood=True):
     """A reward model whose backbone starts as a copy of `policy` (a `MiniGPT`)."""
 
-    model = RewardModel(runs.clone(policy))
+    model = RewardModel(runs.clone(policy), likelihood=likelihood)
     model.build()
     return model
 
@@ -92,8 +100,10 @@ def epoch_batches(arrays, batch_size, seed):
 
 def pair_accuracy(reward_model, arrays, chosen_gold, rejected_gold):
     """Fraction of pairs the reward model orders as the judge's noise-free preference does."""
-    chosen = score(reward_model, arrays["chosen_tokens"], arrays["chosen_lengths"])
-    rejected = score(reward_model, arrays["rejected_tokens"], arrays["rejected_lengths"])
+    chosen, rejected = (
+        score(reward_model, *(arrays[f"{side}_{part}"] for part in ("tokens", "mask", "lengths")))
+        for side in ("chosen", "rejected")
+    )
     return float(np.mean((chosen > rejected) == (np.asarray(chosen_gold) > rejected_gold)))
 
 
@@ -111,6 +121,8 @@ def train_reward(
     learning_rate=1e-4,
     tau=0.1,
     tasks=None,
+    likelihood=True,
+    pairs_from=None,
     seed=0,
     interval=50,
     resume=False,
@@ -120,7 +132,8 @@ def train_reward(
 
     The pairs (`out/pairs.jsonl`) come from the training prompts of the tasks; the held-out
     accuracy is measured on pairs from the held-out prompts, against the judge's noise-free
-    preference (the higher gold score).
+    preference (the higher gold score). `pairs_from` (another reward run's directory) reuses
+    that run's pairs instead of sampling new ones; `likelihood` is `RewardModel`'s.
 
     Returns:
         `(reward_model, heldout_accuracy)`.
@@ -135,6 +148,8 @@ def train_reward(
         learning_rate=learning_rate,
         tau=tau,
         tasks=tasks,
+        likelihood=likelihood,
+        pairs_from=None if pairs_from is None else str(pairs_from),
         seed=seed,
         interval=interval,
     )
@@ -147,7 +162,16 @@ def train_reward(
         settings = runs.start_run(out, sft_dir, settings, resume)
         out = Path(out)
         train_pairs, test_pairs = preferences.run_pairs(
-            policy, tokenizer, task_list, judge, pairs, heldout_pairs, samples_per_prompt, seed, out
+            policy,
+            tokenizer,
+            task_list,
+            judge,
+            pairs,
+            heldout_pairs,
+            samples_per_prompt,
+            seed,
+            out,
+            source=pairs_from,
         )
         length = policy.sequence_length
         train_arrays = pair_arrays(tokenizer, train_pairs, length)
@@ -157,12 +181,11 @@ def train_reward(
             reward_model = checkpoint.load_model(out, compile=True)
         else:
             keras.utils.set_random_seed(seed)
-            reward_model = reward_model_from(policy)
+            reward_model = reward_model_from(policy, likelihood)
             start_metrics(out, REWARD_COLUMNS)
         trainer = BradleyTerryTrainer(reward_model)
         runs.compile_trainer(trainer, reward_model, learning_rate)
-        inputs = ("chosen_tokens", "chosen_lengths", "rejected_tokens", "rejected_lengths")
-        batches = epoch_batches({k: train_arrays[k] for k in inputs}, batch_size, seed)
+        batches = epoch_batches(train_arrays, batch_size, seed)
 
         def measure():
             return {

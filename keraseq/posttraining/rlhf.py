@@ -42,7 +42,7 @@ def policy_batch(trainer, reference, reward_model, rollout, group_size, baseline
         `(batch, rewards, kl)`: the trainer's inputs, and per answer the learned reward and the
         exact sequence KL to the reference.
     """
-    rewards = score(reward_model, rollout.tokens, rollout.lengths)
+    rewards = score(reward_model, rollout.tokens, rollout.answer_mask, rollout.lengths)
     policy_logits = trainer.predict_on_batch({"tokens": rollout.tokens})  # (N, L, V)
     reference_logits = keras.ops.convert_to_numpy(reference.predict_on_batch(rollout.tokens))
     old_log_probs = keras.ops.convert_to_numpy(

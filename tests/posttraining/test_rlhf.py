@@ -12,8 +12,9 @@ from keraseq.posttraining import alignment, chat, losses, preferences, runs
 from keraseq.posttraining.dpo import DPOTrainer, train_dpo
 from keraseq.posttraining.policy_gradient import PolicyGradientTrainer
 from keraseq.posttraining.reward import reward_model_from, score
+from keraseq.posttraining.reward_model import RewardModel
 from keraseq.posttraining.rlhf import policy_batch, train_rlhf
-from keraseq.posttraining.rollout import pack, sample_answers
+from keraseq.posttraining.rollout import log_softmax, pack, sample_answers
 from keraseq.posttraining.tasks import get_tasks
 
 PROMPTS = [chat.format_prompt(p) for p in ("Add 12+7", "In digits: forty two", "Add 1+1")]
@@ -26,12 +27,33 @@ def test_reward_is_read_at_the_last_real_token_whatever_the_padding(sft_dir):
     long = pack(tokenizer, PROMPTS, ["19\n", "42\n", "2"], 64)
     noisy = short[0].copy()
     noisy[:, 35:] = 7  # other padding tokens after the last real one
-    a = score(reward_model, short[0], short[2])
-    b = score(reward_model, long[0], long[2])
-    c = score(reward_model, noisy, short[2])
+    a = score(reward_model, *short)
+    b = score(reward_model, *long)
+    c = score(reward_model, noisy, short[1], short[2])
     assert max_abs_diff(a, b) < 1e-5 and max_abs_diff(a, c) < 1e-5
     changed = pack(tokenizer, PROMPTS, ["18\n", "42\n", "2"], 40)
-    assert abs(score(reward_model, changed[0], changed[2])[0] - a[0]) > 0  # it reads the answer
+    assert abs(score(reward_model, *changed)[0] - a[0]) > 0  # it reads the answer
+
+
+def test_reward_adds_the_networks_own_log_likelihood_of_the_answer(sft_dir):
+    policy, tokenizer = runs.load_policy(sft_dir)
+    reward_model = reward_model_from(policy)
+    head_only = RewardModel(reward_model.backbone, likelihood=False)  # the same weights
+    head_only.build()
+    head_only.score_head.set_weights(reward_model.score_head.get_weights())
+    tokens, mask, lengths = pack(tokenizer, PROMPTS, ["19\n", "42\n", "2"], 40)
+    log_p = log_softmax(to_numpy(policy(tokens)))[:, :-1]  # NumPy, (B, L-1, V)
+    next_log_p = np.take_along_axis(log_p, tokens[:, 1:, None], -1)[..., 0]  # (B, L-1)
+    log_likelihood = (next_log_p * mask[:, 1:]).sum(-1)  # over the answer's tokens only
+    expected = score(head_only, tokens, mask, lengths) + 1.0 * log_likelihood  # λ starts at 1
+    assert max_abs_diff(score(reward_model, tokens, mask, lengths), expected) < 1e-4
+
+
+def test_a_reward_model_saved_without_the_likelihood_setting_loads_as_head_only(sft_dir):
+    policy, _ = runs.load_policy(sft_dir)
+    config = reward_model_from(policy, likelihood=False).get_config()
+    del config["likelihood"]  # as saved before the setting existed
+    assert not RewardModel.from_config(config).likelihood
 
 
 def test_sampled_log_probs_are_the_models_and_greedy_equals_generate(sft_dir):
@@ -76,7 +98,7 @@ def test_reward_run_saves_a_reward_model_pairs_and_metrics(reward_dir, sft_dir):
     rows = list(csv.DictReader(open(reward_dir / checkpoint.METRICS_FILE)))
     assert [int(r["step"]) for r in rows] == [2]
     assert 0 <= float(rows[-1]["heldout_accuracy"]) <= 1
-    assert model.count_params() == policy.count_params() + 16 + 1  # the head: w, b
+    assert model.count_params() == policy.count_params() + 16 + 1 + 1  # w, b and λ
 
 
 def test_huge_beta_keeps_the_policy_at_the_reference(sft_dir, reward_dir, tmp_path):

@@ -30,7 +30,7 @@ FULL = dict(
     hidden_dim=128,
     num_layers=4,
     pretrain_steps=2000,
-    steps=4000,
+    steps=3000,
     learning_rate=5e-4,  # benchmarks/finetune.py's recipe
     count=200,
 )
