@@ -21,6 +21,7 @@
 # keraseq rlhf runs/sft --reward runs/rm --out runs/rlhf --kl 0.05
 # keraseq dpo runs/sft --out runs/dpo --pairs-from runs/rm
 # keraseq eval runs/sft runs/rlhf runs/dpo --reference runs/sft --reward runs/rm
+# keraseq evolve --only rlhf    # the whole stage at small size, as the tour's last claim
 # ```
 
 # %%
@@ -38,6 +39,7 @@ import numpy as np
 from keraseq.experiments.tables import markdown_table
 from keraseq.posttraining import alignment, losses
 from keraseq.posttraining.judge import GoldJudge
+from keraseq.posttraining.reward_model import RewardModel
 from keraseq.posttraining.tasks import get_tasks
 from keraseq.tutorial import claim, say, show, show_source, start
 
@@ -69,7 +71,22 @@ print(f"P(labeler prefers '590' to '591' for 251+339) = {p:.2f}")
 # ## The losses, as code
 #
 # The reward model is the fine-tuned network with a scalar head read at the answer's last real
-# token; it learns from pairs with the Bradley–Terry loss:
+# token, plus the network's own log-likelihood of the answer with a learned weight $\lambda$
+# (starting at 1):
+#
+# $$r(x, y) = w^\top \operatorname{LN}(h_T) + b
+#   + \lambda \sum_{t \in y} \log \pi_\phi(y_t \mid y_{<t}).$$
+#
+# The second term is there because the head alone, trained on a few hundred pairs, did not learn
+# to rank held-out pairs (the measurements below compare the two on the same pairs), while the
+# fine-tuned model's likelihood already ranks most of them as the judge does: a language model
+# is itself a reward model, the DPO paper's observation, used here as the starting point.
+
+# %%
+show_source(RewardModel.call, start="x = ")
+
+# %% [markdown]
+# It learns from pairs with the Bradley–Terry loss:
 
 # %%
 show_source(losses.bradley_terry_loss)
@@ -137,8 +154,9 @@ def gap_sentence(by_gap):
     if far:
         words.append(
             f"On the {far['pairs']} pairs at least 0.3 apart (mostly a right answer against a "
-            f"wrong one), the reward model ranks {percent(far['reward_model'])} and the "
-            f"likelihood {percent(far['likelihood'])}: "
+            f"wrong one), the reward model ranks {percent(far['reward_model'])}"
+            + (f", its head alone {percent(far['head_only'])}," if "head_only" in far else "")
+            + f" and the fine-tuned likelihood {percent(far['likelihood'])}: "
             + claim(
                 far["reward_model"] < 0.6 <= far["likelihood"],
                 "even where the judge's preference is clear, the reward model has not learned to "
@@ -212,6 +230,15 @@ for path in runs:
             "the reward model learned more than the network's likelihood already says.",
         )
         if "likelihood_accuracy" in reward
+        else "",
+        f"The same reward model without the likelihood term (`--no-likelihood`), trained on the "
+        f"same pairs, ranks {percent(reward['head_only']['heldout_accuracy'])}: "
+        + claim(
+            reward["head_only"]["heldout_accuracy"] < reward["heldout_accuracy"],
+            "starting from the network's own likelihood is what lifts the ranking.",
+            "the likelihood term did not help here.",
+        )
+        if "head_only" in reward  # recorded by the benchmark since the likelihood term
         else "",
         gap_sentence(reward["heldout_accuracy_per_gap"])
         if "heldout_accuracy_per_gap" in reward  # recorded by the benchmark since 2026-11-28

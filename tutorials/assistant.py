@@ -231,6 +231,25 @@ if "sft" in parts:
             ", a modest price.",
         )
     )
+    if "mix" in parts:
+        mix_eval, mix_run = parts["mix"]["eval"][0], parts["mix"]["run"]
+        changes = {
+            n: mix_eval["tasks"][n]["exact_match"] - v for n, v in exact.items()
+        }  # in exact match, against full fine-tuning without the mix
+        say(
+            f"With {100 * mix_run['settings']['pretraining_mix']:.0f}% of each batch drawn from "
+            "the pretraining corpus (`--pretraining-mix`), same steps and batch size, the "
+            f"validation loss ended at {mix_eval['val_loss']:.3f} instead of "
+            f"{sft_eval['val_loss']:.3f}"
+            + claim(
+                mix_eval["val_loss"] < base_eval["val_loss"] + 0.5,
+                ", close to the base model's: the mix keeps what pretraining taught.",
+                ".",
+            ),
+            "Exact match changed by "
+            + ", ".join(f"{100 * d:+.0f} points on {n}" for n, d in changes.items())
+            + ".",
+        )
 else:
     print("the fine-tuning benchmark (benchmarks/finetune.py) has not been run and committed yet")
 

@@ -182,3 +182,30 @@ def test_first_update_ratio_is_exactly_one(sft_dir, reward_dir):
     )
     assert np.max(np.abs(to_numpy(ratio) - 1) * mask) < 1e-6
     assert rewards.shape == (6,)
+
+
+def test_the_evolve_claim_measures_fine_tuned_against_rlhf_and_dpo(tmp_path):
+    from keraseq.experiments.claims import CLAIMS
+
+    claim = CLAIMS["rlhf"]
+    result = claim.run(
+        tasks=("numbers",),
+        hidden_dim=16,
+        num_layers=1,
+        pretrain_steps=2,
+        sft_steps=2,
+        pairs=8,
+        reward_steps=2,
+        rlhf_steps=1,
+        dpo_steps=2,
+        count=3,
+        verbose=0,
+    )
+    stages = result["stages"]
+    assert set(stages) == {"sft", "rlhf", "dpo"} and 0 <= result["reward_accuracy"] <= 1
+    assert stages["sft"]["kl"] == 0 and stages["sft"]["win_rate"] == 0.5  # SFT is the reference
+    assert all(0 <= m["gold"] <= 1 and m["kl"] >= 0 for m in stages.values())
+    gold = {stage: m["gold"] for stage, m in stages.items()}
+    assert result["holds"] == (max(gold["rlhf"], gold["dpo"]) > gold["sft"])
+    claim.plot(result, tmp_path / "rlhf.png")
+    assert (tmp_path / "rlhf.png").read_bytes()[:4] == b"\x89PNG"

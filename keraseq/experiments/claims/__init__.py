@@ -10,6 +10,7 @@
 | `range` | `long_range` | accuracy against the cue distance at a fixed length |
 | `scaling` | `scaling` | validation loss against parameters, LSTM LM vs MiniGPT |
 | `finetuning` | `finetuning` | fine-tuning teaches capabilities: base vs SFT on held-out tasks |
+| `rlhf` | `rlhf` | RLHF aligns the model to preferences: SFT vs RLHF and DPO, gold score and KL |
 
 Adding a claim is one module here plus one entry in `CLAIMS`. The module's docstring starts with
 "Claim N: ..." (the tour prints that line) and it defines:
@@ -32,6 +33,7 @@ from keraseq.experiments.claims import (
     highway,
     long_range,
     memory,
+    rlhf,
     scaling,
     speed,
     vanishing,
@@ -46,6 +48,7 @@ CLAIMS = {
     "range": long_range,
     "scaling": scaling,
     "finetuning": finetuning,
+    "rlhf": rlhf,
 }
 
 __all__ = ["CLAIMS"]

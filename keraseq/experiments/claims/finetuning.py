@@ -39,6 +39,32 @@ STEPS = "steps"  # the argument that `--steps` sets: the fine-tuning budget
 USES = ()
 
 
+def pretrain_and_finetune(
+    runs, tasks, hidden_dim, num_layers, pretrain_steps, steps, learning_rate, batch_size, seed
+):
+    """`keraseq train` then `keraseq finetune` on `tasks` in `runs`: `(base_dir, sft_dir)`."""
+    base, sft = runs / "base", runs / "sft"
+    train(
+        base,
+        steps=pretrain_steps,
+        num_layers=num_layers,
+        hidden_dim=hidden_dim,
+        seed=seed,
+        verbose=0,
+    )
+    finetune(
+        sft,
+        base=base,
+        tasks=",".join(t.name for t in tasks),
+        steps=steps,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        seed=seed,
+        verbose=0,
+    )
+    return base, sft
+
+
 def run(
     tasks=QUICK["tasks"],
     hidden_dim=64,
@@ -54,24 +80,16 @@ def run(
     """Held-out exact match per task of the pretrained model and of its fine-tuned copy."""
     chosen = get_tasks(list(tasks))
     with tempfile.TemporaryDirectory(prefix="keraseq-finetuning-") as runs:
-        base, sft = Path(runs) / "base", Path(runs) / "sft"
-        train(
-            base,
-            steps=pretrain_steps,
-            num_layers=num_layers,
-            hidden_dim=hidden_dim,
-            seed=seed,
-            verbose=0,
-        )
-        finetune(
-            sft,
-            base=base,
-            tasks=",".join(t.name for t in chosen),
-            steps=steps,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            seed=seed,
-            verbose=0,
+        base, sft = pretrain_and_finetune(
+            Path(runs),
+            chosen,
+            hidden_dim,
+            num_layers,
+            pretrain_steps,
+            steps,
+            learning_rate,
+            batch_size,
+            seed,
         )
         measured = {}
         for name, directory in (("base", base), ("sft", sft)):
