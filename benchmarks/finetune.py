@@ -39,7 +39,7 @@ PARTS = ("sft", "lora", "mix", "cot")
 SIZES = {
     # base (trained here without --base), fine-tuning budget, chain-of-thought budget, prompts
     "full": dict(
-        base_steps=2000, base={}, steps=4000, batch_size=16, cot_steps=1000, interval=200, count=200
+        base_steps=2000, base={}, steps=3000, batch_size=16, cot_steps=1000, interval=200, count=200
     ),
     "quick": dict(
         base_steps=300,
@@ -61,7 +61,7 @@ def parse_args(argv=None):
     parser.add_argument("--base", type=Path, help="a pretrained checkpoint (default: train one)")
     parser.add_argument("--runs", type=Path, default=Path("finetune-runs"), help="run directories")
     parser.add_argument(
-        "--steps", type=int, help="fine-tuning steps (default: the size's, 4000 full, 150 quick)"
+        "--steps", type=int, help="fine-tuning steps (default: the size's, 3000 full, 150 quick)"
     )
     parser.add_argument("--learning-rate", type=float, default=5e-4, help="SFT peak (5e-4)")
     parser.add_argument("--lora-rank", type=int, default=8)
