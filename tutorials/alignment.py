@@ -77,10 +77,10 @@ print(f"P(labeler prefers '590' to '591' for 251+339) = {p:.2f}")
 # $$r(x, y) = w^\top \operatorname{LN}(h_T) + b
 #   + \lambda \sum_{t \in y} \log \pi_\phi(y_t \mid y_{<t}).$$
 #
-# The second term is there because the head alone, trained on a few hundred pairs, did not learn
-# to rank held-out pairs (the measurements below compare the two on the same pairs), while the
-# fine-tuned model's likelihood already ranks most of them as the judge does: a language model
-# is itself a reward model, the DPO paper's observation, used here as the starting point.
+# The second term starts the reward model from the fine-tuned model's own judgement of its
+# answers: a language model is itself a reward model (the DPO paper's observation). The
+# measurements below compare it with the head alone (`keraseq reward --no-likelihood`), trained
+# on the same pairs.
 
 # %%
 show_source(RewardModel.call, start="x = ")
@@ -138,6 +138,9 @@ if not runs:
 
 def percent(x):
     return f"{100 * x:.1f}%"
+
+
+GOLD_NOISE = 0.02  # gold-score differences this small are one or two of the held-out prompts
 
 
 def gap_sentence(by_gap):
@@ -224,10 +227,23 @@ for path in runs:
         f"The fine-tuned model's own likelihood of the two answers, with no training at all, "
         f"ranks {percent(reward['likelihood_accuracy'])} of the same held-out pairs as the judge "
         "does: "
-        + claim(
-            reward["likelihood_accuracy"] > reward["heldout_accuracy"],
-            "the network holds the information, and the reward model failed to learn it.",
-            "the reward model learned more than the network's likelihood already says.",
+        + (
+            "the reward model starts from it, and training on the pairs "
+            + claim(
+                abs(reward["heldout_accuracy"] - reward["likelihood_accuracy"]) <= 0.02,
+                "left it about there.",
+                claim(
+                    reward["heldout_accuracy"] > reward["likelihood_accuracy"],
+                    "raised it.",
+                    "lowered it.",
+                ),
+            )
+            if "head_only" in reward  # the reward model with the likelihood term
+            else claim(
+                reward["likelihood_accuracy"] > reward["heldout_accuracy"],
+                "the network holds the information, and the reward model failed to learn it.",
+                "the reward model learned more than the network's likelihood already says.",
+            )
         )
         if "likelihood_accuracy" in reward
         else "",
@@ -253,11 +269,18 @@ for path in runs:
             f"{percent(sft['accuracy'])}.",
         ),
         claim(
-            rlhf["reward"] > sft["reward"] and rlhf["gold"] < sft["gold"],
+            rlhf["reward"] > sft["reward"] and rlhf["gold"] < sft["gold"] - GOLD_NOISE,
             f"Its learned reward rose ({sft['reward']:.3f} to {rlhf['reward']:.3f}) while the "
             "gold score fell: the policy learned what the reward model scores, not what the "
             "judge prefers.",
-            "",
+            claim(
+                rlhf["reward"] > sft["reward"] and abs(rlhf["gold"] - sft["gold"]) <= GOLD_NOISE,
+                f"Its learned reward rose ({sft['reward']:.3f} to {rlhf['reward']:.3f}) while "
+                f"the gold score stayed within {GOLD_NOISE} of the fine-tuned model's: the "
+                "policy raised what the reward model scores without changing what the judge "
+                "sees.",
+                "",
+            ),
         ),
         "DPO "
         + claim(

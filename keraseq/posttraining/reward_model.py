@@ -18,10 +18,10 @@ class RewardModel(keras.Model):
     $$r(x, y) = w^\\top \\operatorname{LN}(h_T) + b
       + \\lambda \\sum_{t \\in y} \\log \\pi_\\phi(y_t \\mid y_{<t}).$$
 
-    Why the second term: a network of this size that sees a few hundred pairs learns to tell
-    right from wrong answers no better than chance from $h_T$ alone (measured in
-    `benchmarks/rlhf.py`), while the fine-tuned model's likelihood already ranks most pairs as
-    the judge does. Starting from it, the Bradley–Terry loss trains both terms (the network
+    Why the second term: a network of this size that sees a few hundred pairs learned to tell
+    right from wrong answers no better than chance from $h_T$ alone (`benchmarks/rlhf.py`
+    compares the two on the same pairs), while the fine-tuned model's likelihood already ranks
+    most pairs as the judge does. Starting from it, the Bradley–Terry loss trains both terms (the network
     $\\phi$, which starts as the fine-tuned model, its language-model head included, and $w$,
     $b$, $\\lambda$). It is the DPO paper's observation that a language model is itself a reward
     model, used as the reward model's starting point.
