@@ -21,10 +21,10 @@ class RewardModel(keras.Model):
     Why the second term: a network of this size that sees a few hundred pairs learned to tell
     right from wrong answers no better than chance from $h_T$ alone (`benchmarks/rlhf.py`
     compares the two on the same pairs), while the fine-tuned model's likelihood already ranks
-    most pairs as the judge does. Starting from it, the Bradley–Terry loss trains both terms (the network
-    $\\phi$, which starts as the fine-tuned model, its language-model head included, and $w$,
-    $b$, $\\lambda$). It is the DPO paper's observation that a language model is itself a reward
-    model, used as the reward model's starting point.
+    most pairs as the judge does. Starting from it, the Bradley–Terry loss trains both terms
+    (the network $\\phi$, which starts as the fine-tuned model, its language-model head
+    included, and $w$, $b$, $\\lambda$). It is the DPO paper's observation that a language
+    model is itself a reward model, used as the reward model's starting point.
 
     The model is causal and the sum runs over the answer only, so the padding after $T$ cannot
     change $r$.
