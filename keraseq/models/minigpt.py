@@ -177,7 +177,11 @@ class MiniGPT(LoRA, keras.Model):
 
     def head(self, x):
         """Final layer norm and output projection: `(B, T, hidden)` to logits `(B, T, vocab)`."""
-        x = self.final_norm(x)  # (B, T, hidden)
+        return self.project(self.final_norm(x))  # (B, T, vocab)
+
+    def project(self, x):
+        """The output projection of normalised states `(B, T, hidden)` to logits `(B, T, vocab)`
+        (the tied embedding, transposed, or `lm_head`)."""
         if self.lm_head is None:
             return ops.matmul(x, ops.transpose(self.token_embedding.embeddings))  # (B, T, vocab)
         return self.lm_head(x)  # (B, T, vocab)

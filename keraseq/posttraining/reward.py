@@ -15,6 +15,10 @@ from keraseq.posttraining.reward_model import RewardModel
 from keraseq.posttraining.rollout import pack
 from keraseq.posttraining.tasks import get_tasks
 
+# `RewardModel` input -> the `pair_arrays` part it comes from (`chosen_PART`, `rejected_PART`),
+# in the order `score` takes them
+INPUT_PARTS = {"tokens": "tokens", "answer_mask": "mask", "lengths": "lengths"}
+
 
 class BradleyTerryTrainer(keras.Model):
     """Scores the chosen and the rejected answers of a batch of pairs; its loss is Bradley–Terry.
@@ -28,10 +32,9 @@ class BradleyTerryTrainer(keras.Model):
         self.reward_model = reward_model
 
     def call(self, inputs, training=False):
-        parts = {"tokens": "tokens", "answer_mask": "mask", "lengths": "lengths"}
         rows = {  # chosen then rejected, (2B, ...)
             name: ops.concatenate([inputs[f"chosen_{part}"], inputs[f"rejected_{part}"]], axis=0)
-            for name, part in parts.items()
+            for name, part in INPUT_PARTS.items()
         }
         return self.reward_model(rows, training=False)  # (2B,)
 
@@ -101,7 +104,7 @@ def epoch_batches(arrays, batch_size, seed):
 def pair_accuracy(reward_model, arrays, chosen_gold, rejected_gold):
     """Fraction of pairs the reward model orders as the judge's noise-free preference does."""
     chosen, rejected = (
-        score(reward_model, *(arrays[f"{side}_{part}"] for part in ("tokens", "mask", "lengths")))
+        score(reward_model, *(arrays[f"{side}_{part}"] for part in INPUT_PARTS.values()))
         for side in ("chosen", "rejected")
     )
     return float(np.mean((chosen > rejected) == (np.asarray(chosen_gold) > rejected_gold)))

@@ -63,12 +63,13 @@ class RewardModel(keras.Model):
         x = self.backbone.embed(tokens, training=training)  # (B, L, hidden)
         for block in self.backbone.blocks:
             x = block(x, training=training)
-        scores = ops.squeeze(self.score_head(self.backbone.final_norm(x)), -1)  # w^T LN(h_t) + b
+        x = self.backbone.final_norm(x)  # LN(h), (B, L, hidden)
+        scores = ops.squeeze(self.score_head(x), -1)  # w^T LN(h_t) + b at every t, (B, L)
         last = ops.expand_dims(ops.cast(lengths, "int32") - 1, -1)  # (B, 1): T, the last real token
         reward = ops.squeeze(ops.take_along_axis(scores, last, axis=1), -1)  # score at T, (B,)
         if self.likelihood:
             log_likelihood = sequence_log_probs(
-                self.backbone.head(x), tokens, inputs["answer_mask"]
+                self.backbone.project(x), tokens, inputs["answer_mask"]
             )  # log π_φ(y | x), (B,)
             reward = reward + self.likelihood_weight * log_likelihood  # + λ log π_φ(y | x)
         return reward
