@@ -168,14 +168,16 @@ def run(sft, work, size, tasks, seed):
             reward_model, head_only, reference, tokenizer, heldout_pairs, reference.sequence_length
         ),
     }
-    result["sft"] = alignment.measure(reference, reference, tokenizer, prompts, judge, reward_model)
+    _, reference_gold = alignment.greedy_gold(reference, tokenizer, prompts, judge)
+    against = dict(reward_model=reward_model, reference_gold=reference_gold)
+    result["sft"] = alignment.measure(reference, reference, tokenizer, prompts, judge, **against)
 
     def aligned(train, *directories, **settings):
         """`train(sft, *directories, ...)`'s policy (the last directory its run's) measured on the
         held-out prompts, with its time and its training curve."""
         policy, seconds = timed(train, sft, *directories, **settings, **common)
         return {
-            **alignment.measure(policy, reference, tokenizer, prompts, judge, reward_model),
+            **alignment.measure(policy, reference, tokenizer, prompts, judge, **against),
             "seconds": seconds,
             "curve": metrics_rows(directories[-1]),
         }

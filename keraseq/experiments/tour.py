@@ -20,6 +20,7 @@ from keraseq import files, machine
 from keraseq.experiments import tables
 from keraseq.experiments.claims import CLAIMS
 from keraseq.experiments.support import language
+from keraseq.experiments.support.finetuned import FinetunedRuns
 from keraseq.experiments.support.recall import RecallBudget
 
 RESULTS_FILE = "results.json"
@@ -125,25 +126,28 @@ def run_plan(tour, out=None, verbose=1, command=None):
         "figures": {},
     }
     data = None  # the corpus, loaded once, by the first claim that uses it
-    for name in tour.names:
-        claim = CLAIMS[name]
-        kwargs = dict(tour.settings[name], verbose=verbose)
-        if "budget" in claim.USES:
-            kwargs["budget"] = RecallBudget(**tour.settings["budget"])
-        if "data" in claim.USES:
-            data = data or language.load_lm_data()
-            kwargs["data"] = data
-        if verbose:
-            print(f"\n== {name}: {claim.__doc__.splitlines()[0]}")
-        start = time.perf_counter()
-        results["experiments"][name] = claim.run(**kwargs)
-        results["seconds"][name] = time.perf_counter() - start
-        results["model_table"] = tables.model_table(results)
-        results["comparison_table"] = tables.comparison_table(results)
-        if out is not None:
-            claim.plot(results["experiments"][name], Path(out) / f"{name}.png")
-            results["figures"][name] = f"{name}.png"
-            write_results(results, out)
+    with FinetunedRuns() as finetuned:  # trained once per recipe, by the first claim that asks
+        for name in tour.names:
+            claim = CLAIMS[name]
+            kwargs = dict(tour.settings[name], verbose=verbose)
+            if "budget" in claim.USES:
+                kwargs["budget"] = RecallBudget(**tour.settings["budget"])
+            if "data" in claim.USES:
+                data = data or language.load_lm_data()
+                kwargs["data"] = data
+            if "finetuned" in claim.USES:
+                kwargs["finetuned"] = finetuned
+            if verbose:
+                print(f"\n== {name}: {claim.__doc__.splitlines()[0]}")
+            start = time.perf_counter()
+            results["experiments"][name] = claim.run(**kwargs)
+            results["seconds"][name] = time.perf_counter() - start
+            results["model_table"] = tables.model_table(results)
+            results["comparison_table"] = tables.comparison_table(results)
+            if out is not None:
+                claim.plot(results["experiments"][name], Path(out) / f"{name}.png")
+                results["figures"][name] = f"{name}.png"
+                write_results(results, out)
     return results
 
 

@@ -48,8 +48,19 @@ def kl_to(model, reference, tokenizer, prompts, seed=0):
     )
 
 
-def measure(model, reference, tokenizer, prompts, judge, reward_model=None, seed=0):
+def greedy_gold(model, tokenizer, prompts, judge):
+    """The model's greedy `Rollout` on `prompts` and the judge's score of each answer."""
+    rollout = answers(model, tokenizer, prompts)
+    return rollout, preferences.grade_rollout(judge, prompts, rollout, 1)
+
+
+def measure(
+    model, reference, tokenizer, prompts, judge, reward_model=None, seed=0, reference_gold=None
+):
     """The alignment columns of one model against the fine-tuned `reference`.
+
+    `reference_gold` is the reference's `greedy_gold` scores on `prompts`, when the caller
+    measures several models against it (computed here otherwise).
 
     Returns:
         A dict: `gold` (mean gold score), `accuracy` (mean task accuracy), `task_accuracy` (per
@@ -57,10 +68,9 @@ def measure(model, reference, tokenizer, prompts, judge, reward_model=None, seed
         reference), `win_rate` (gold wins against the reference's answer to the same prompt, ties
         counting half).
     """
-    mine = answers(model, tokenizer, prompts)
-    theirs = answers(reference, tokenizer, prompts)
-    gold = preferences.grade_rollout(judge, prompts, mine, 1)
-    reference_gold = preferences.grade_rollout(judge, prompts, theirs, 1)
+    mine, gold = greedy_gold(model, tokenizer, prompts, judge)
+    if reference_gold is None:
+        _, reference_gold = greedy_gold(reference, tokenizer, prompts, judge)
     correct = accuracy(prompts, mine)
     names = [p.task.name for p in prompts]
     result = {
@@ -109,9 +119,11 @@ def add_alignment(results, directories, reference_dir, reward_dir, tasks, count)
     reference, tokenizer = runs.load_policy(reference_dir)
     reward_model = None if reward_dir is None else runs.load_reward_model(reward_dir, tokenizer)
     prompts = preferences.task_prompts(get_tasks(tasks), "test", count)
+    judge = GoldJudge()
+    _, reference_gold = greedy_gold(reference, tokenizer, prompts, judge)
     for result, directory in zip(results, directories):
         model, other = runs.load_policy(directory)
         runs.check_same_tokenizer(tokenizer, other, directory)
         result["alignment"] = measure(
-            model, reference, tokenizer, prompts, GoldJudge(), reward_model
+            model, reference, tokenizer, prompts, judge, reward_model, reference_gold=reference_gold
         )

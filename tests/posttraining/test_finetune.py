@@ -227,3 +227,26 @@ def test_the_evolve_claim_measures_base_against_fine_tuned(tmp_path):
     ]
     claim.plot(result, tmp_path / "finetuning.png")
     assert (tmp_path / "finetuning.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_finetuned_runs_trains_each_recipe_once_and_removes_them_on_close():
+    # The tour hands claims 8 and 9 one FinetunedRuns: the same recipe must not train twice.
+    from keraseq.experiments.support.finetuned import FinetunedRuns
+
+    recipe = dict(
+        tasks=("numbers",),
+        hidden_dim=16,
+        num_layers=1,
+        pretrain_steps=2,
+        steps=2,
+        learning_rate=1e-3,
+    )
+    with FinetunedRuns() as shared:
+        base, sft = shared.get(**recipe)
+        written = {p: p.stat().st_mtime_ns for p in (base / "model.keras", sft / "model.keras")}
+        assert shared.get(**recipe) == (base, sft)
+        assert {p: p.stat().st_mtime_ns for p in written} == written
+        other_base, other_sft = shared.get(**{**recipe, "steps": 3})
+        assert other_sft != sft and other_base != base
+        assert json.loads(checkpoint.read_config(other_sft))["steps"] == 3
+    assert not base.exists() and not other_sft.exists()

@@ -20,8 +20,9 @@ Adding a claim is one module here plus one entry in `CLAIMS`. The module's docst
 * `QUICK` and `FULL`: the keyword arguments of `run` in the quick tour and in `--full`;
 * `WIDTH` and `STEPS`: the argument of `run` that `keraseq evolve --width` / `--steps` sets, or
   None;
-* `USES`: what the tour passes in, among `"budget"` (the shared `RecallBudget`, as `budget=`) and
-  `"data"` (the language-model corpus, as `data=`).
+* `USES`: what the tour passes in, among `"budget"` (the shared `RecallBudget`, as `budget=`),
+  `"data"` (the language-model corpus, as `data=`) and `"finetuned"` (the shared
+  `FinetunedRuns`, as `finetuned=`).
 
 Shared code (encoders, the recall task, language-model runs, figures) is in
 `keraseq.experiments.support`.

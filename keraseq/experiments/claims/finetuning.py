@@ -6,15 +6,13 @@ template, greedily, scored by exact match (`keraseq eval`). The claim holds wher
 model beats the base on every task, as measured.
 """
 
-import tempfile
-from pathlib import Path
+import contextlib
 
 from keraseq.checkpoint import load_checkpoint
 from keraseq.experiments.support import plotting
+from keraseq.experiments.support.finetuned import FinetunedRuns
 from keraseq.posttraining.evaluate import evaluate_tasks
-from keraseq.posttraining.finetune import finetune
 from keraseq.posttraining.tasks import get_tasks
-from keraseq.training import train
 
 QUICK = dict(
     tasks=("qa", "numbers"),
@@ -36,33 +34,7 @@ FULL = dict(
 )
 WIDTH = "hidden_dim"  # the argument that `keraseq evolve --width` sets
 STEPS = "steps"  # the argument that `--steps` sets: the fine-tuning budget
-USES = ()
-
-
-def pretrain_and_finetune(
-    runs, tasks, hidden_dim, num_layers, pretrain_steps, steps, learning_rate, batch_size, seed
-):
-    """`keraseq train` then `keraseq finetune` on `tasks` in `runs`: `(base_dir, sft_dir)`."""
-    base, sft = runs / "base", runs / "sft"
-    train(
-        base,
-        steps=pretrain_steps,
-        num_layers=num_layers,
-        hidden_dim=hidden_dim,
-        seed=seed,
-        verbose=0,
-    )
-    finetune(
-        sft,
-        base=base,
-        tasks=",".join(t.name for t in tasks),
-        steps=steps,
-        learning_rate=learning_rate,
-        batch_size=batch_size,
-        seed=seed,
-        verbose=0,
-    )
-    return base, sft
+USES = ("finetuned",)  # what the tour passes in: the shared FinetunedRuns
 
 
 def run(
@@ -76,13 +48,17 @@ def run(
     count=50,
     seed=0,
     verbose=1,
+    finetuned=None,
 ):
-    """Held-out exact match per task of the pretrained model and of its fine-tuned copy."""
+    """Held-out exact match per task of the pretrained model and of its fine-tuned copy.
+
+    `finetuned` is a `FinetunedRuns` to take the pair from (the tour's, shared with claim 9); by
+    default the pair is trained here.
+    """
     chosen = get_tasks(list(tasks))
-    with tempfile.TemporaryDirectory(prefix="keraseq-finetuning-") as runs:
-        base, sft = pretrain_and_finetune(
-            Path(runs),
-            chosen,
+    with contextlib.nullcontext(finetuned) if finetuned else FinetunedRuns() as shared:
+        base, sft = shared.get(
+            [t.name for t in chosen],
             hidden_dim,
             num_layers,
             pretrain_steps,

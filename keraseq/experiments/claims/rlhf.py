@@ -8,11 +8,12 @@ claim holds where RLHF or DPO raises the mean gold score above the fine-tuned mo
 measured, with the KL to the fine-tuned model it took.
 """
 
+import contextlib
 import tempfile
 from pathlib import Path
 
-from keraseq.experiments.claims.finetuning import pretrain_and_finetune
 from keraseq.experiments.support import plotting
+from keraseq.experiments.support.finetuned import FinetunedRuns
 from keraseq.posttraining import alignment, preferences, runs
 from keraseq.posttraining.dpo import train_dpo
 from keraseq.posttraining.judge import GoldJudge
@@ -50,7 +51,7 @@ FULL = dict(  # benchmarks/finetune.py's and benchmarks/rlhf.py's recipes
 )
 WIDTH = "hidden_dim"  # the argument that `keraseq evolve --width` sets
 STEPS = "rlhf_steps"  # the argument that `--steps` sets: the RLHF budget
-USES = ()
+USES = ("finetuned",)  # what the tour passes in: the shared FinetunedRuns
 STAGES = {"sft": "fine-tuned (SFT)", "rlhf": "RLHF", "dpo": "DPO"}
 
 
@@ -69,23 +70,29 @@ def run(
     count=20,
     seed=0,
     verbose=1,
+    finetuned=None,
 ):
-    """Gold score, accuracy and KL to the fine-tuned model of SFT, RLHF and DPO, held out."""
+    """Gold score, accuracy and KL to the fine-tuned model of SFT, RLHF and DPO, held out.
+
+    `finetuned` is a `FinetunedRuns` to take the fine-tuned model from (the tour's, shared with
+    claim 8); by default it is trained here.
+    """
     chosen = get_tasks(list(tasks))
     names = ",".join(t.name for t in chosen)
     common = dict(tasks=names, seed=seed, verbose=0)
-    with tempfile.TemporaryDirectory(prefix="keraseq-rlhf-") as directory:
+    with (
+        contextlib.nullcontext(finetuned) if finetuned else FinetunedRuns() as shared,
+        tempfile.TemporaryDirectory(prefix="keraseq-rlhf-") as directory,
+    ):
         work = Path(directory)
-        _, sft = pretrain_and_finetune(
-            work,
-            chosen,
+        _, sft = shared.get(
+            [t.name for t in chosen],
             hidden_dim,
             num_layers,
             pretrain_steps,
             sft_steps,
             sft_learning_rate,
-            16,
-            seed,
+            seed=seed,
         )
         heldout_pairs = max(1, pairs // 4)
         reward_model, reward_accuracy = train_reward(
@@ -102,9 +109,16 @@ def run(
         reference, tokenizer = runs.load_policy(sft)
         prompts = preferences.task_prompts(chosen, "test", count, seed)
         judge = GoldJudge()
+        _, reference_gold = alignment.greedy_gold(reference, tokenizer, prompts, judge)
         measured = {
             stage: alignment.measure(
-                policies.get(stage, reference), reference, tokenizer, prompts, judge, reward_model
+                policies.get(stage, reference),
+                reference,
+                tokenizer,
+                prompts,
+                judge,
+                reward_model,
+                reference_gold=reference_gold,
             )
             for stage in STAGES
         }
