@@ -170,6 +170,27 @@ def gap_sentence(by_gap):
     return " ".join(words)
 
 
+def task_sentence(per_task, sft_accuracy):
+    """Where the reward model's ranking fails, by task, beside what the fine-tuned model knows."""
+    weakest = min(per_task, key=lambda t: per_task[t][0])
+    accuracy, pairs = per_task[weakest]
+    rest = [per_task[t] for t in per_task if t != weakest]
+    rest_pairs = sum(n for _, n in rest)
+    rest_accuracy = sum(a * n for a, n in rest) / rest_pairs
+    return (
+        f"By task, its weakest is {weakest}: {percent(accuracy)} of {pairs} held-out pairs, "
+        f"where the fine-tuned model answers {percent(sft_accuracy[weakest])} of the held-out "
+        f"prompts correctly; on the other tasks together it ranks {percent(rest_accuracy)} of "
+        f"{rest_pairs} pairs. "
+        + claim(
+            sft_accuracy[weakest] == min(sft_accuracy.values()) and rest_accuracy > accuracy,
+            "The reward model is the fine-tuned network: where that network does not know the "
+            "right answer, it cannot tell a right answer from a wrong one either.",
+            "",
+        )
+    )
+
+
 for path in runs:
     r = json.loads(path.read_text(encoding="utf-8"))
     sft, dpo, reward = r["sft"], r["dpo"], r["reward"]
@@ -259,6 +280,7 @@ for path in runs:
         gap_sentence(reward["heldout_accuracy_per_gap"])
         if "heldout_accuracy_per_gap" in reward  # recorded by the benchmark since 2026-11-28
         else "",
+        task_sentence(reward["heldout_accuracy_per_task"], sft["task_accuracy"]),
         f"RLHF at β = {rlhf_beta} "
         + claim(
             rlhf["gold"] > sft["gold"],
