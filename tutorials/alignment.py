@@ -388,7 +388,8 @@ show(fig, "DPO loss against the margin for three betas; the best-of-n KL bound a
 # ## Exercises
 #
 # 1. Give the reward model more data: `keraseq reward runs/sft --out runs/rm --pairs 3000
-#    --steps 600`. Does its held-out pair accuracy rise clear of chance?
+#    --steps 200`. Does its held-out pair accuracy rise on the task the fine-tuned model answers
+#    worst, or only on the others?
 # 2. Change β: `keraseq rlhf runs/sft --reward runs/rm --out runs/rlhf0 --kl 0`, then `--kl 0.2`,
 #    and compare both with `keraseq eval runs/sft runs/rlhf0 ... --reference runs/sft
 #    --reward runs/rm`: how do the KL and the gold score move?

@@ -18,7 +18,7 @@ def add_parser(sub):
     add_out(parser)
     parser.add_argument("--pairs", type=int, default=1500, help="training pairs (default 1500)")
     parser.add_argument("--heldout-pairs", type=int, default=200, help="default 200")
-    parser.add_argument("--steps", type=int, default=300, help="default 300")
+    parser.add_argument("--steps", type=int, default=100, help="default 100")
     parser.add_argument("--batch-size", type=int, default=32, help="pairs per step (default 32)")
     parser.add_argument(
         "--no-likelihood",
@@ -26,7 +26,9 @@ def add_parser(sub):
         action="store_false",
         help="score with the head alone, without the network's log-likelihood of the answer",
     )
-    add_alignment_flags(parser, learning_rate="1e-4")
+    # 3e-5 for 100 steps: from the full-size fine-tuned model, 1e-4 took the held-out accuracy
+    # from 79.0% (step 50) to 76.5% (step 150), 3e-5 held 81.0% (2026-11-29)
+    add_alignment_flags(parser, learning_rate="3e-5")
     parser.set_defaults(run=run)
 
 

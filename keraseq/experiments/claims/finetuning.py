@@ -59,13 +59,13 @@ def run(
     with contextlib.nullcontext(finetuned) if finetuned else FinetunedRuns() as shared:
         base, sft = shared.get(
             [t.name for t in chosen],
-            hidden_dim,
-            num_layers,
-            pretrain_steps,
-            steps,
-            learning_rate,
-            batch_size,
-            seed,
+            hidden_dim=hidden_dim,
+            num_layers=num_layers,
+            pretrain_steps=pretrain_steps,
+            steps=steps,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            seed=seed,
         )
         measured = {}
         for name, directory in (("base", base), ("sft", sft)):

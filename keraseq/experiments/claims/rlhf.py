@@ -43,7 +43,7 @@ FULL = dict(  # benchmarks/finetune.py's and benchmarks/rlhf.py's recipes
     sft_steps=3000,
     sft_learning_rate=5e-4,
     pairs=1500,
-    reward_steps=150,
+    reward_steps=100,
     rlhf_steps=200,
     dpo_steps=300,
     beta=0.05,
@@ -87,11 +87,11 @@ def run(
         work = Path(directory)
         _, sft = shared.get(
             [t.name for t in chosen],
-            hidden_dim,
-            num_layers,
-            pretrain_steps,
-            sft_steps,
-            sft_learning_rate,
+            hidden_dim=hidden_dim,
+            num_layers=num_layers,
+            pretrain_steps=pretrain_steps,
+            steps=sft_steps,
+            learning_rate=sft_learning_rate,
             seed=seed,
         )
         heldout_pairs = max(1, pairs // 4)
