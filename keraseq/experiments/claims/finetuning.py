@@ -56,7 +56,7 @@ def run(
     default the pair is trained here.
     """
     chosen = get_tasks(list(tasks))
-    with contextlib.nullcontext(finetuned) if finetuned else FinetunedRuns() as shared:
+    with contextlib.nullcontext(finetuned) if finetuned is not None else FinetunedRuns() as shared:
         base, sft = shared.get(
             [t.name for t in chosen],
             hidden_dim=hidden_dim,

@@ -81,7 +81,7 @@ def run(
     names = ",".join(t.name for t in chosen)
     common = dict(tasks=names, seed=seed, verbose=0)
     with (
-        contextlib.nullcontext(finetuned) if finetuned else FinetunedRuns() as shared,
+        contextlib.nullcontext(finetuned) if finetuned is not None else FinetunedRuns() as shared,
         tempfile.TemporaryDirectory(prefix="keraseq-rlhf-") as directory,
     ):
         work = Path(directory)
