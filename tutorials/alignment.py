@@ -172,16 +172,18 @@ def gap_sentence(by_gap):
 
 def task_sentence(per_task, sft_accuracy):
     """Where the reward model's ranking fails, by task, beside what the fine-tuned model knows."""
-    weakest = min(per_task, key=lambda t: per_task[t][0])
+    misranked = {t: round((1 - a) * n) for t, (a, n) in per_task.items()}
+    weakest = max(misranked, key=misranked.get)  # most misranked pairs: a 7-pair task is noise
     accuracy, pairs = per_task[weakest]
     rest = [per_task[t] for t in per_task if t != weakest]
     rest_pairs = sum(n for _, n in rest)
     rest_accuracy = sum(a * n for a, n in rest) / rest_pairs
     return (
-        f"By task, its weakest is {weakest}: {percent(accuracy)} of {pairs} held-out pairs, "
+        f"By task, {misranked[weakest]} of its {sum(misranked.values())} misranked held-out "
+        f"pairs are {weakest}: it ranks {percent(accuracy)} of {pairs} {weakest} pairs, "
         f"where the fine-tuned model answers {percent(sft_accuracy[weakest])} of the held-out "
-        f"prompts correctly; on the other tasks together it ranks {percent(rest_accuracy)} of "
-        f"{rest_pairs} pairs. "
+        f"{weakest} prompts correctly; on the other tasks together it ranks "
+        f"{percent(rest_accuracy)} of {rest_pairs} pairs. "
         + claim(
             sft_accuracy[weakest] == min(sft_accuracy.values()) and rest_accuracy > accuracy,
             "The reward model is the fine-tuned network: where that network does not know the "
