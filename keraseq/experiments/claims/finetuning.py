@@ -6,11 +6,9 @@ template, greedily, scored by exact match (`keraseq eval`). The claim holds wher
 model beats the base on every task, as measured.
 """
 
-import contextlib
-
 from keraseq.checkpoint import load_checkpoint
 from keraseq.experiments.support import plotting
-from keraseq.experiments.support.finetuned import FinetunedRuns
+from keraseq.experiments.support.finetuned import given_or_new
 from keraseq.posttraining.evaluate import evaluate_tasks
 from keraseq.posttraining.tasks import get_tasks
 
@@ -56,7 +54,7 @@ def run(
     default the pair is trained here.
     """
     chosen = get_tasks(list(tasks))
-    with contextlib.nullcontext(finetuned) if finetuned is not None else FinetunedRuns() as shared:
+    with given_or_new(finetuned) as shared:
         base, sft = shared.get(
             [t.name for t in chosen],
             hidden_dim=hidden_dim,

@@ -8,12 +8,11 @@ claim holds where RLHF or DPO raises the mean gold score above the fine-tuned mo
 measured, with the KL to the fine-tuned model it took.
 """
 
-import contextlib
 import tempfile
 from pathlib import Path
 
 from keraseq.experiments.support import plotting
-from keraseq.experiments.support.finetuned import FinetunedRuns
+from keraseq.experiments.support.finetuned import given_or_new
 from keraseq.posttraining import alignment, preferences, runs
 from keraseq.posttraining.dpo import train_dpo
 from keraseq.posttraining.judge import GoldJudge
@@ -81,7 +80,7 @@ def run(
     names = ",".join(t.name for t in chosen)
     common = dict(tasks=names, seed=seed, verbose=0)
     with (
-        contextlib.nullcontext(finetuned) if finetuned is not None else FinetunedRuns() as shared,
+        given_or_new(finetuned) as shared,
         tempfile.TemporaryDirectory(prefix="keraseq-rlhf-") as directory,
     ):
         work = Path(directory)

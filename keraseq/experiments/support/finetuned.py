@@ -5,6 +5,7 @@ Claims 8 (fine-tuning) and 9 (RLHF) both pretrain a MiniGPT (`keraseq train`) an
 `FinetunedRuns` and the pair is trained once.
 """
 
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -83,3 +84,9 @@ class FinetunedRuns:
             )
             self._made[recipe] = base, sft
         return self._made[recipe]
+
+
+def given_or_new(finetuned):
+    """A context for a claim's `finetuned=` argument: the tour's `FinetunedRuns`, left open (the
+    tour closes it), or, for a claim run alone, a new one closed when the claim ends."""
+    return contextlib.nullcontext(finetuned) if finetuned is not None else FinetunedRuns()
