@@ -6,8 +6,9 @@
 From a fine-tuned model: the reward model (held-out pair accuracy), RLHF at the recommended β and a
 sweep of β including 0 (gold score and learned reward against √KL), DPO (gold win rate against the
 fine-tuned model, chosen and rejected log-probabilities over training), best-of-n (gold score
-against n). Writes benchmarks/results/rlhf-BACKEND[-quick].{json,md,png} with the targets and
-whether each was met, the times and the machine's load.
+against n), and RLHF trained on the judge's own score (a perfect reward model). Writes
+benchmarks/results/rlhf-BACKEND[-quick].{json,md,png} with the targets and whether each was met,
+the times and the machine's load.
 """
 
 import argparse
@@ -188,6 +189,14 @@ def run(sft, work, size, tasks, seed):
         )
         for beta in sorted(set(size["sweep"]) | {RECOMMENDED_BETA})
     }
+    # The judge's own score as the reward (a perfect reward model): what the RL loop reaches when
+    # the reward model is not the limit.
+    result["rlhf_gold_reward"] = {
+        "beta": RECOMMENDED_BETA,
+        **aligned(
+            train_rlhf, None, work / "rlhf-gold", beta=RECOMMENDED_BETA, steps=size["rlhf_steps"]
+        ),
+    }
     result["dpo"] = aligned(
         train_dpo,
         work / "dpo",
@@ -247,6 +256,7 @@ def markdown(result):
     ]
     models = [("fine-tuned (SFT)", result["sft"])]
     models += [(f"RLHF β={b}", m) for b, m in result["rlhf"].items()]
+    models += [(f"RLHF β={RECOMMENDED_BETA}, judge's score as reward", result["rlhf_gold_reward"])]
     models += [("DPO", result["dpo"])]
     for name, m in models:
         lines.append(
@@ -318,6 +328,8 @@ def plot(result, path):
         for b, x in zip(betas, kl):
             ax.annotate(f"β={b}", (x, result["rlhf"][b][key]), fontsize=8)
         ax.plot([max(result["dpo"]["kl"], 0) ** 0.5], [result["dpo"][key]], "D", label="DPO")
+        gold_reward = result["rlhf_gold_reward"]
+        ax.plot([gold_reward["kl"] ** 0.5], [gold_reward[key]], "*", ms=10, label="RLHF, judge")
         ax.axhline(result["sft"][key], color="gray", lw=0.8, label="fine-tuned")
         ax.set_xlabel("√KL to the fine-tuned model (nats^½)")
         ax.set_ylabel(name)

@@ -193,6 +193,33 @@ def task_sentence(per_task, sft_accuracy):
     )
 
 
+def judge_reward_sentence(run, sft, learned):
+    """RLHF trained on the judge's own score: is the reward model what holds RLHF back?"""
+    return (
+        "Trained on the judge's own score instead of the reward model's (a perfect reward model; "
+        f"same β, same steps), RLHF reached a gold score of {run['gold']:.3f} (accuracy "
+        f"{percent(run['accuracy'])}, KL {run['kl']:.3f}) against the fine-tuned model's "
+        f"{sft['gold']:.3f} and the learned reward's {learned['gold']:.3f}: "
+        + claim(
+            run["gold"] > sft["gold"] + GOLD_NOISE,
+            "with a reward that is never wrong the loop improves the model, so the reward model "
+            "is what holds RLHF back.",
+            claim(
+                run["gold"] >= sft["gold"] - GOLD_NOISE,
+                f"within {GOLD_NOISE} of the fine-tuned model, so even a reward that is never "
+                "wrong barely moves the model at this budget"
+                + claim(
+                    learned["gold"] < sft["gold"] - GOLD_NOISE,
+                    ", while the learned reward lowered it: that loss is the reward model's.",
+                    ".",
+                ),
+                "below the fine-tuned model even with a reward that is never wrong, so at this "
+                "budget the RL loop itself, not only the reward model, is the limit.",
+            ),
+        )
+    )
+
+
 for path in runs:
     r = json.loads(path.read_text(encoding="utf-8"))
     sft, dpo, reward = r["sft"], r["dpo"], r["reward"]
@@ -201,7 +228,10 @@ for path in runs:
         f"prompts, greedy answers; load average {r['load_before']} before, {r['load_after']} after"
     )
     models = [("fine-tuned (SFT)", sft)]
-    models += [(f"RLHF β={beta}", m) for beta, m in r["rlhf"].items()] + [("DPO", dpo)]
+    models += [(f"RLHF β={beta}", m) for beta, m in r["rlhf"].items()]
+    if "rlhf_gold_reward" in r:  # recorded by the benchmark since 2026-11-29
+        models.append(("RLHF, the judge's score as reward", r["rlhf_gold_reward"]))
+    models.append(("DPO", dpo))
     header = ["model", "gold score", "accuracy", "learned reward", "KL to SFT", "gold win rate"]
     rows = [
         [name, f"{m['gold']:.3f}", percent(m["accuracy"]), f"{m['reward']:.3f}"]
@@ -306,6 +336,11 @@ for path in runs:
                 "",
             ),
         ),
+        judge_reward_sentence(
+            r["rlhf_gold_reward"], sft, r["rlhf"][str(r["rlhf_gold_reward"]["beta"])]
+        )
+        if "rlhf_gold_reward" in r
+        else "",
         "DPO "
         + claim(
             dpo["win_rate"] > 0.5 and dpo["gold"] > sft["gold"],

@@ -32,17 +32,15 @@ def sequence_kl(policy_logits, reference_logits, answer_mask):
     return (kl * answer_mask[:, 1:]).sum(-1)
 
 
-def policy_batch(trainer, reference, reward_model, rollout, group_size, baseline, penalty):
-    """The inputs of a PPO update on a rollout, with its learned rewards and exact KLs.
+def policy_batch(trainer, reference, rewards, rollout, group_size, baseline, penalty):
+    """The inputs of a PPO update on a rollout, given its rewards `(N,)`, with its exact KLs.
 
     The old log-probabilities are computed as the update computes them (the same forward pass of
     the same weights), so the first update's ratio is 1.
 
     Returns:
-        `(batch, rewards, kl)`: the trainer's inputs, and per answer the learned reward and the
-        exact sequence KL to the reference.
+        `(batch, kl)`: the trainer's inputs, and per answer the exact sequence KL to the reference.
     """
-    rewards = score(reward_model, rollout.tokens, rollout.answer_mask, rollout.lengths)
     policy_logits = trainer.predict_on_batch({"tokens": rollout.tokens})  # (N, L, V)
     reference_logits = keras.ops.convert_to_numpy(reference.predict_on_batch(rollout.tokens))
     old_log_probs = keras.ops.convert_to_numpy(
@@ -59,7 +57,7 @@ def policy_batch(trainer, reference, reward_model, rollout, group_size, baseline
         "advantages": keras.ops.convert_to_numpy(advantages),
         "reference_logits": reference_logits,
     }
-    return batch, rewards, kl
+    return batch, kl
 
 
 def train_rlhf(
@@ -89,6 +87,10 @@ def train_rlhf(
     to the frozen fine-tuned model and the group advantages, then takes `ppo_epochs` clipped
     updates on that batch (a step is one update). Dropout is off throughout.
 
+    With `reward_dir=None` the rewards are the gold judge's own scores: a perfect reward model,
+    the ceiling of any learned one (Gao et al. 2022's gold reward), to tell what the reward model
+    costs from what the RL loop itself can do.
+
     Returns:
         The trained policy.
     """
@@ -99,10 +101,10 @@ def train_rlhf(
         raise ValueError(f"--interval {interval} must be a multiple of --ppo-epochs {ppo_epochs}")
     losses.group_advantages(np.zeros(group_size, "float32"), group_size, baseline)  # checks them
     reference, tokenizer = runs.load_policy(sft_dir)
-    reward_model = runs.load_reward_model(reward_dir, tokenizer)
+    reward_model = None if reward_dir is None else runs.load_reward_model(reward_dir, tokenizer)
     task_list = get_tasks(tasks)
     settings = dict(
-        reward=str(reward_dir),
+        reward="gold judge" if reward_dir is None else str(reward_dir),
         beta=beta,
         steps=steps,
         prompts_per_step=prompts_per_step,
@@ -151,10 +153,15 @@ def train_rlhf(
                 1.0,
                 rng,
             )
-            batch, rewards, kl = policy_batch(
-                trainer, reference, reward_model, rollout, group_size, baseline, unfinished_penalty
-            )
             gold = preferences.grade_rollout(judge, prompts, rollout, group_size)
+            rewards = (
+                gold.astype("float32")
+                if reward_model is None
+                else score(reward_model, rollout.tokens, rollout.answer_mask, rollout.lengths)
+            )
+            batch, kl = policy_batch(
+                trainer, reference, rewards, rollout, group_size, baseline, unfinished_penalty
+            )
             correct = [
                 p.task.score(answer, p.example.answer) == 1
                 for p, answer in zip(

@@ -130,6 +130,24 @@ def test_huge_beta_keeps_the_policy_at_the_reference(sft_dir, reward_dir, tmp_pa
     assert kls[1e4] < 0.1 and kls[1e4] < 0.5 * kls[0.0], kls
 
 
+def test_without_a_reward_model_rlhf_is_trained_on_the_gold_judges_scores(sft_dir, tmp_path):
+    out = tmp_path / "gold"
+    train_rlhf(
+        sft_dir,
+        None,
+        out,
+        steps=2,
+        prompts_per_step=2,
+        group_size=3,
+        tasks="numbers",
+        interval=2,
+        verbose=0,
+    )
+    (row,) = csv.DictReader(open(out / checkpoint.METRICS_FILE))
+    assert float(row["reward"]) == float(row["gold"])  # the same rollout's mean, as trained on
+    assert float(row["reward"]) > 0  # the judge's score is in [0, 1]: not a learned reward
+
+
 def test_dpo_starts_at_log_2_and_moves_the_margin(sft_dir, reward_dir, tmp_path):
     policy = train_dpo(
         sft_dir,
@@ -172,7 +190,8 @@ def test_first_update_ratio_is_exactly_one(sft_dir, reward_dir):
     rollout = sample_answers(
         policy, tokenizer, PROMPTS, 2, 12, chat.END, 1.0, np.random.default_rng(1)
     )
-    batch, rewards, kl = policy_batch(trainer, reference, reward_model, rollout, 2, "rloo", 1.0)
+    rewards = score(reward_model, rollout.tokens, rollout.answer_mask, rollout.lengths)
+    batch, kl = policy_batch(trainer, reference, rewards, rollout, 2, "rloo", 1.0)
     mask = rollout.answer_mask[:, 1:]
     assert np.max(np.abs((batch["old_log_probs"] - rollout.log_probs) * mask)) < 1e-4  # sampled
     assert np.max(np.abs(kl)) < 1e-5  # the policy starts as the reference
