@@ -313,6 +313,11 @@ def markdown(result):
     return "\n".join(lines) + "\n"
 
 
+def root_kl(model):
+    """√KL of a measured model, for the x axis (a KL computed as 0 may come out a hair below)."""
+    return max(model["kl"], 0) ** 0.5
+
+
 def plot(result, path):
     import matplotlib
 
@@ -321,15 +326,15 @@ def plot(result, path):
 
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4))
     betas = sorted(result["rlhf"], key=float)
-    kl = [max(result["rlhf"][b]["kl"], 0) ** 0.5 for b in betas]
+    kl = [root_kl(result["rlhf"][b]) for b in betas]
     # gold (0 to 1) and the learned reward (unbounded) on their own axes, so neither looks flat
     for ax, key, name in ((left, "gold", "gold score"), (middle, "reward", "learned reward")):
         ax.plot(kl, [result["rlhf"][b][key] for b in betas], "o-", label=f"RLHF: {name}")
         for b, x in zip(betas, kl):
             ax.annotate(f"β={b}", (x, result["rlhf"][b][key]), fontsize=8)
-        ax.plot([max(result["dpo"]["kl"], 0) ** 0.5], [result["dpo"][key]], "D", label="DPO")
+        ax.plot([root_kl(result["dpo"])], [result["dpo"][key]], "D", label="DPO")
         gold_reward = result["rlhf_gold_reward"]
-        ax.plot([gold_reward["kl"] ** 0.5], [gold_reward[key]], "*", ms=10, label="RLHF, judge")
+        ax.plot([root_kl(gold_reward)], [gold_reward[key]], "*", ms=10, label="RLHF, judge")
         ax.axhline(result["sft"][key], color="gray", lw=0.8, label="fine-tuned")
         ax.set_xlabel("√KL to the fine-tuned model (nats^½)")
         ax.set_ylabel(name)

@@ -230,7 +230,8 @@ for path in runs:
     models = [("fine-tuned (SFT)", sft)]
     models += [(f"RLHF β={beta}", m) for beta, m in r["rlhf"].items()]
     if "rlhf_gold_reward" in r:  # recorded by the benchmark since 2026-11-29
-        models.append(("RLHF, the judge's score as reward", r["rlhf_gold_reward"]))
+        gold_reward = r["rlhf_gold_reward"]
+        models.append((f"RLHF β={gold_reward['beta']}, judge's score as reward", gold_reward))
     models.append(("DPO", dpo))
     header = ["model", "gold score", "accuracy", "learned reward", "KL to SFT", "gold win rate"]
     rows = [
