@@ -108,6 +108,11 @@ show_source(losses.group_advantages, start="grouped")
 show_source(losses.ppo_clip_loss, start="ratio")
 
 # %% [markdown]
+# The loop's direction is tested, not only its formulas: on every backend,
+# `tests/posttraining/test_rlhf.py` rewards a tiny policy's answers that start with a digit, and
+# ten updates must raise the policy's own probability of a digit first by more than 0.1.
+
+# %% [markdown]
 # DPO needs neither a reward model nor sampling: its loss on a pair compares how much more likely
 # the policy makes the chosen answer than the reference does, against the same for the rejected
 # one. With the policy equal to the reference, every pair's loss is $\log 2$:
