@@ -70,8 +70,18 @@ LOOP_OPS = (
 )
 
 
+def base_op(op):
+    """The op type without oneDNN's and grappler's prefixes (`_MklNativeFusedMatMul` -> `MatMul`),
+    which TensorFlow's kernels carry when oneDNN is on (its default on x86)."""
+    op = op.lstrip("_")
+    for prefix in ("MklNative", "Mkl", "Fused"):
+        op = op.removeprefix(prefix)
+    return op
+
+
 def categorize(scope, op):
     """The category of a kernel from its name scope (lower case) and its op type."""
+    op = base_op(op)
     if "optimizer" in scope or "adam" in scope or "foreach" in op:
         return "optimizer"
     if "attention_core" in scope or "attention" in op.lower():
@@ -256,8 +266,10 @@ def _union(intervals):
 
 
 def _tf_kind(name):
-    """A TensorFlow kernel event is `scope/...:OpType`; anything else is the runtime's."""
-    if ":" not in name or name.startswith(("ExecutorState", "ThunkExecutor")):
+    """A TensorFlow kernel event is `scope/...:OpType`; anything else is the runtime's (its
+    executor, and the thread pool's `ThreadpoolListener::StartRegion` markers)."""
+    runtime = ("executorstate", "thunkexecutor", "threadpoollistener")
+    if ":" not in name or name.lower().startswith(runtime):
         return None
     scope, op = name.rsplit(":", 1)
     return scope.lower(), op
