@@ -42,9 +42,9 @@ def write_kv_cache(cache, cache_update_index, key, value):
         f"the cache's {max_length} slots",
     )
     update = ops.stack((key, value), axis=1)  # only the new positions, (B, 2, T, heads, head_dim)
-    cache = ops.slice_update(
-        cache, [0, 0, cache_update_index, 0, 0], update
-    )  # one write, one copy at most
+    known = validation.static_int(cache_update_index)  # a NumPy integer as a Python int: on torch
+    index = cache_update_index if known is None else known  # a slice, not an index_put of tensors
+    cache = ops.slice_update(cache, [0, 0, index, 0, 0], update)  # one write, one copy at most
     return (
         cache[:, 0, ...],
         cache[:, 1, ...],
