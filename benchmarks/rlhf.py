@@ -202,15 +202,17 @@ def run(sft, work, size, tasks, seed):
             train_rlhf, None, work / "rlhf-gold", beta=RECOMMENDED_BETA, steps=size["rlhf_steps"]
         ),
     }
-    result["dpo"] = aligned(
-        train_dpo,
-        work / "dpo",
-        beta=DPO_BETA,
-        pairs_from=work / "rm",
-        steps=size["dpo_steps"],
-        pairs=size["pairs"],
-    )
-    result["dpo"]["beta"] = DPO_BETA
+    result["dpo"] = {
+        "beta": DPO_BETA,
+        **aligned(
+            train_dpo,
+            work / "dpo",
+            beta=DPO_BETA,
+            pairs_from=work / "rm",
+            steps=size["dpo_steps"],
+            pairs=size["pairs"],
+        ),
+    }
     best = alignment.best_of_n(reference, tokenizer, reward_model, prompts, judge, size["ns"], seed)
     result["best_of_n"] = {
         str(n): {"gold": g, "accuracy": a, "kl_bound": alignment.best_of_n_kl(n)}

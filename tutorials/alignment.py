@@ -237,7 +237,7 @@ for path in runs:
     if "rlhf_gold_reward" in r:  # recorded by the benchmark since 2026-11-29
         gold_reward = r["rlhf_gold_reward"]
         models.append((f"RLHF β={gold_reward['beta']}, judge's score as reward", gold_reward))
-    models.append((f"DPO β={dpo['beta']}" if "beta" in dpo else "DPO", dpo))
+    models.append((f"DPO β={dpo['beta']}", dpo))
     header = ["model", "gold score", "accuracy", "learned reward", "KL to SFT", "gold win rate"]
     rows = [
         [name, f"{m['gold']:.3f}", percent(m["accuracy"]), f"{m['reward']:.3f}"]

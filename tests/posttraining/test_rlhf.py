@@ -223,7 +223,8 @@ def test_the_policy_gradient_raises_the_reward_it_is_trained_on(sft_dir):
         rewards = np.array([answer[:1].isdigit() for answer in rollout.answers], "float32")
         batch, _ = policy_batch(trainer, reference, rewards, rollout, 8, "rloo", 0.0)
         trainer.train_on_batch(batch)
-    assert digit_first() > before + 0.1, (before, digit_first())  # measured 0.13 -> 0.29 (torch)
+    after = digit_first()
+    assert after > before + 0.1, (before, after)  # measured 0.13 -> 0.29 (torch)
 
 
 def test_the_evolve_claim_measures_fine_tuned_against_rlhf_and_dpo(tmp_path):
