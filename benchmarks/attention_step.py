@@ -15,7 +15,9 @@ plain PyTorch, and cached generation against recomputing the context.
    `tf.function`, torch eager). A timed call is 10 consecutive tokens, each waited for, as
    generation runs them: a lone cached step timed right after a recompute of the whole context
    runs on a cold CPU cache (measured on torch: 2.76 ms against 1.76 ms back to back), which no
-   generation loop sees. The inputs are the backend's tensors, made once.
+   generation loop sees. The inputs are the backend's tensors, made once; the cache index is a
+   tensor under `jax.jit` and `tf.function` and a Python int on eager torch (changed after seeing
+   results: until 2026-11-29 it was a NumPy int, which `Layer.__call__` turns into a tensor).
 
 Contenders are timed in interleaved rounds (one call of each per round) so that a noisy machine
 slows them alike; the tables report the median over the rounds, after warm-up rounds.
@@ -163,7 +165,11 @@ def generation_contenders(backend):
     block(context)
     cache = keraseq.layers.empty_kv_cache(1, TOKENS, HEADS, WIDTH // HEADS)
     cache = block(context[:, :-1], cache=cache, cache_update_index=0)[1]  # the prompt, once
-    new_token, index = keras.ops.convert_to_tensor(context[:, -1:]), np.int32(TOKENS - 1)
+    new_token = keras.ops.convert_to_tensor(context[:, -1:])
+    # Under a compiler the index is a tensor, so that one trace serves every position; eager torch
+    # gets a Python int, as an eager decoding loop holds it (a NumPy one becomes a tensor in
+    # `Layer.__call__`, which hides its value from the layer).
+    index = TOKENS - 1 if backend == "torch" else keras.ops.convert_to_tensor(np.int32(TOKENS - 1))
     context = keras.ops.convert_to_tensor(context)
     cached = compile_function(backend, lambda x, c, i: block(x, cache=c, cache_update_index=i))
     recompute = compile_function(backend, lambda x: block(x)[:, -1:])

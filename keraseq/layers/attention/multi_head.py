@@ -60,7 +60,10 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
     positions; `use_causal_mask=True` then places query $i$ at position `cache_update_index + i`,
     which also hides the slots not yet written. The Keras masks of `value`/`key` describe only the
     new tokens, so they are not used with a cache: hide cached positions with `attention_mask`
-    `(B, T, max_length)`.
+    `(B, T, max_length)`. When `cache_update_index` is a Python int (eager decoding; a NumPy
+    integer passed to `__call__` arrives as a tensor), there is no `attention_mask` and the
+    weights are not asked for, the queries read only the `cache_update_index + T` slots written so
+    far: the same result with fewer keys, and for one new token no mask at all.
 
     Args:
         num_heads: Number of heads $H$.
@@ -271,12 +274,21 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
                     self.projection("value", value),
                 )
                 start_index = cache_update_index
+                known = validation.static_int(cache_update_index)
+                if known is not None and attention_mask is None and not return_attention_scores:
+                    # A known index (eager decoding): the slots after the new tokens are still
+                    # empty and masked anyway, so attend to the written ones only.
+                    written = known + ops.shape(q)[1]
+                    k, v = k[:, :written], v[:, :written]  # (B, index + T, heads, dim)
+                    # One new token at the last written slot sees them all: no causal mask.
+                    use_causal_mask = use_causal_mask and ops.shape(q)[1] > 1
 
         dropout_rate = self.dropout if training else 0.0
         fusable = self.fused and self.value_dim == self.key_dim
         use_fused = fusable and not return_attention_scores and not dropout_rate
         # Only a causal mask on a whole sequence: the fused kernel applies it without building it.
         fused_causal = use_fused and use_causal_mask and attention_mask is None and cache is None
+        every_query_attends = attention_mask is None  # a causal mask alone lets each see itself
         if attention_mask is not None and len(attention_mask.shape) == 3:
             attention_mask = ops.expand_dims(
                 attention_mask, 1
@@ -286,7 +298,9 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
                 attention_mask, causal_mask(ops.shape(q)[1], ops.shape(k)[1], start_index)
             )
         if use_fused:
-            heads = self.fused_attention(q, k, v, attention_mask, is_causal=fused_causal)
+            heads = self.fused_attention(
+                q, k, v, attention_mask, is_causal=fused_causal, all_attend=every_query_attends
+            )
             weights = None
         else:
             heads, weights = scaled_dot_product_attention(
@@ -310,8 +324,12 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
             results.append(cache)
         return results[0] if len(results) == 1 else tuple(results)
 
-    def fused_attention(self, q, k, v, mask, is_causal=False):
-        """`keras.ops.dot_product_attention` on `(B, T, heads, dim)`; a masked-out query gives 0."""
+    def fused_attention(self, q, k, v, mask, is_causal=False, all_attend=False):
+        """`keras.ops.dot_product_attention` on `(B, T, heads, dim)`; a masked-out query gives 0.
+
+        `all_attend=True` promises that `mask` leaves every query a key (a causal mask does), which
+        skips the search for masked-out queries.
+        """
         scale = 1.0 / math.sqrt(self.key_dim)
         if mask is None:
             return ops.dot_product_attention(q, k, v, scale=scale, is_causal=is_causal)
@@ -319,6 +337,8 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
         mask_heads = mask.shape[-3] if len(mask.shape) == 4 else 1  # one mask per head, or shared
         mask = ops.broadcast_to(mask, (batch, mask_heads, query_length, ops.shape(k)[1]))
         heads = ops.dot_product_attention(q, k, v, mask=mask, scale=scale)
+        if all_attend:
+            return heads  # (B, T, heads, value_dim)
         attends = ops.transpose(ops.any(mask, axis=-1, keepdims=True), (0, 2, 1, 3))  # (B, T, ·, 1)
         return ops.where(attends, heads, ops.zeros_like(heads))  # (B, T, heads, value_dim)
 
