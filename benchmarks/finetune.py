@@ -9,7 +9,9 @@ On the current backend (`KERAS_BACKEND`), from a pretrained checkpoint (`--base`
 4. addition answered directly against step by step (a chain of thought), same budget, each
    evaluated every `--interval` steps (the run is resumed, which equals training straight through:
    tests/posttraining/test_finetune.py);
-5. `keraseq eval` of every checkpoint: greedy exact match on 200 held-out prompts per task and the
+5. SFT on question answering alone (`qa`: 4000 steps full size, peak learning rate 1e-3): can
+   the network learn the one task that SFT leaves near chance and the reward model ranks at chance?
+6. `keraseq eval` of every checkpoint: greedy exact match on 200 held-out prompts per task and the
    validation loss on the corpus.
 
 Targets (issue 10): the base at <= 5% exact match on every task; SFT at >= 80% on at least three
@@ -35,11 +37,18 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PARTS = ("sft", "lora", "mix", "cot")
+PARTS = ("sft", "lora", "mix", "cot", "qa")
 SIZES = {
     # base (trained here without --base), fine-tuning budget, chain-of-thought budget, prompts
     "full": dict(
-        base_steps=2000, base={}, steps=3000, batch_size=16, cot_steps=1000, interval=200, count=200
+        base_steps=2000,
+        base={},
+        steps=3000,
+        batch_size=16,
+        cot_steps=1000,
+        interval=200,
+        count=200,
+        qa_steps=4000,
     ),
     "quick": dict(
         base_steps=300,
@@ -49,6 +58,7 @@ SIZES = {
         cot_steps=100,
         interval=50,
         count=50,
+        qa_steps=300,
     ),
 }
 
@@ -161,6 +171,7 @@ def run_part(args):
         "sft": dict(common, learning_rate=args.learning_rate),
         "lora": dict(common, lora_rank=args.lora_rank, learning_rate=args.lora_learning_rate),
         "mix": dict(common, learning_rate=args.learning_rate, pretraining_mix=args.pretraining_mix),
+        "qa": dict(common, tasks="qa", steps=size["qa_steps"], learning_rate=1e-3),
     }
     if args.part == "cot":
         result["chain_of_thought"] = chain_of_thought(runs, base, size, args.learning_rate)
@@ -191,7 +202,7 @@ def report(args):
             }
             lines += [f"## {size_name} size, {backend}", ""]
             evals, runs = [], {}
-            for name in ("sft", "lora", "mix"):
+            for name in ("sft", "lora", "mix", "qa"):
                 if name in found:
                     part = found[name]
                     names = (["base"] if name == "sft" else []) + [name]
@@ -239,6 +250,13 @@ def report(args):
                         f"at least 3 capability tasks: {len(passed)}, "
                         f"{'met' if len(passed) >= 3 else 'MISSED'}; fine-tuning <= 600 s: "
                         f"{seconds:.0f} s, {'met' if seconds <= 600 else 'MISSED'}.",
+                        "",
+                    ]
+                if "qa" in found:
+                    qa = found["qa"]
+                    lines += [
+                        "The qa row: fine-tuned on qa alone, peak learning rate "
+                        f"{qa['run']['settings']['learning_rate']:g} (measured {qa['measured']}).",
                         "",
                     ]
                 notes = {p.get("note") for p in found.values()} - {None}

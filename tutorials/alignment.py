@@ -198,6 +198,30 @@ def task_sentence(per_task, sft_accuracy):
     )
 
 
+def task_alone_sentence(task, per_task):
+    """Whether the network learns `task` when fine-tuned on it alone (`benchmarks/finetune.py`)."""
+    path = RESULTS / "finetune" / f"full-jax-{task}.json"
+    if not path.is_file():
+        return ""
+    part = json.loads(path.read_text(encoding="utf-8"))
+    run, answered = part["run"]["settings"], part["eval"][0]["tasks"][task]
+    pairs, total = per_task[task][1], sum(n for _, n in per_task.values())
+    ceiling = 1 - pairs / total / 2  # every other pair right, these at chance
+    return (
+        f"Fine-tuned on {task} alone ({run['steps']} steps, peak learning rate "
+        f"{run['learning_rate']:g}, `benchmarks/finetune.py --part {task}`), the same network "
+        f"answers {percent(answered['exact_match'])} of {answered['count']} held-out {task} "
+        "prompts: "
+        + claim(
+            answered["exact_match"] < 0.6,
+            "at this size it does not learn the task, so no reward model built on it can rank "
+            f"{task} pairs. With its {pairs} {task} pairs of {total} at chance, a reward model "
+            f"that ranked every other held-out pair right would reach {percent(ceiling)}.",
+            "the network can learn it, so the reward model's failure there is its own.",
+        )
+    )
+
+
 def judge_reward_sentence(run, sft, learned):
     """RLHF trained on the judge's own score: is the reward model what holds RLHF back?"""
     return (
@@ -319,6 +343,7 @@ for path in runs:
         if "heldout_accuracy_per_gap" in reward  # recorded by the benchmark since 2026-11-28
         else "",
         task_sentence(reward["heldout_accuracy_per_task"], sft["task_accuracy"]),
+        task_alone_sentence("qa", reward["heldout_accuracy_per_task"]),
         f"RLHF at β = {rlhf_beta} "
         + claim(
             rlhf["gold"] > sft["gold"],
