@@ -163,7 +163,7 @@ def gap_sentence(by_gap):
         words.append(
             f"On the {far['pairs']} pairs at least 0.3 apart (mostly a right answer against a "
             f"wrong one), the reward model ranks {percent(far['reward_model'])}"
-            + (f", its head alone {percent(far['head_only'])}," if "head_only" in far else "")
+            + f", its head alone {percent(far['head_only'])},"
             + f" and the fine-tuned likelihood {percent(far['likelihood'])}: "
             + claim(
                 far["reward_model"] < 0.6 <= far["likelihood"],
@@ -258,9 +258,8 @@ for path in runs:
     )
     models = [("fine-tuned (SFT)", sft)]
     models += [(f"RLHF β={beta}", m) for beta, m in r["rlhf"].items()]
-    if "rlhf_gold_reward" in r:  # recorded by the benchmark since 2026-11-29
-        gold_reward = r["rlhf_gold_reward"]
-        models.append((f"RLHF β={gold_reward['beta']}, judge's score as reward", gold_reward))
+    gold_reward = r["rlhf_gold_reward"]
+    models.append((f"RLHF β={gold_reward['beta']}, judge's score as reward", gold_reward))
     models.append((f"DPO β={dpo['beta']}", dpo))
     header = ["model", "gold score", "accuracy", "learned reward", "KL to SFT", "gold win rate"]
     rows = [
@@ -304,44 +303,28 @@ for path in runs:
             f"{percent(reward['curve'][-1]['train_accuracy'])} of the time: it memorised those "
             "pairs instead of learning what the judge values.",
             "",
-        )
-        if "curve" in reward  # recorded by the benchmark since 2026-11-28
-        else "",
+        ),
         f"The fine-tuned model's own likelihood of the two answers, with no training at all, "
         f"ranks {percent(reward['likelihood_accuracy'])} of the same held-out pairs as the judge "
         "does: "
-        + (
-            "the reward model starts from it, and training on the pairs "
-            + claim(
-                abs(reward["heldout_accuracy"] - reward["likelihood_accuracy"]) <= 0.02,
-                "left it about there.",
-                claim(
-                    reward["heldout_accuracy"] > reward["likelihood_accuracy"],
-                    "raised it.",
-                    "lowered it.",
-                ),
-            )
-            if "head_only" in reward  # the reward model with the likelihood term
-            else claim(
-                reward["likelihood_accuracy"] > reward["heldout_accuracy"],
-                "the network holds the information, and the reward model failed to learn it.",
-                "the reward model learned more than the network's likelihood already says.",
-            )
-        )
-        if "likelihood_accuracy" in reward
-        else "",
+        + "the reward model starts from it, and training on the pairs "
+        + claim(
+            abs(reward["heldout_accuracy"] - reward["likelihood_accuracy"]) <= 0.02,
+            "left it about there.",
+            claim(
+                reward["heldout_accuracy"] > reward["likelihood_accuracy"],
+                "raised it.",
+                "lowered it.",
+            ),
+        ),
         f"The same reward model without the likelihood term (`--no-likelihood`), trained on the "
         f"same pairs, ranks {percent(reward['head_only']['heldout_accuracy'])}: "
         + claim(
             reward["head_only"]["heldout_accuracy"] < reward["heldout_accuracy"],
             "starting from the network's own likelihood is what lifts the ranking.",
             "the likelihood term did not help here.",
-        )
-        if "head_only" in reward  # recorded by the benchmark since the likelihood term
-        else "",
-        gap_sentence(reward["heldout_accuracy_per_gap"])
-        if "heldout_accuracy_per_gap" in reward  # recorded by the benchmark since 2026-11-28
-        else "",
+        ),
+        gap_sentence(reward["heldout_accuracy_per_gap"]),
         task_sentence(reward["heldout_accuracy_per_task"], sft["task_accuracy"]),
         task_alone_sentence("qa", reward["heldout_accuracy_per_task"]),
         f"RLHF at β = {rlhf_beta} "
@@ -367,11 +350,7 @@ for path in runs:
                 "",
             ),
         ),
-        judge_reward_sentence(
-            r["rlhf_gold_reward"], sft, r["rlhf"][str(r["rlhf_gold_reward"]["beta"])]
-        )
-        if "rlhf_gold_reward" in r
-        else "",
+        judge_reward_sentence(gold_reward, sft, r["rlhf"][str(gold_reward["beta"])]),
         "DPO "
         + claim(
             dpo["win_rate"] > 0.5 and dpo["gold"] > sft["gold"],
