@@ -1,10 +1,11 @@
 """Answers sampled from a language model, with the log-probability of every sampled token."""
 
 import dataclasses
-import weakref
 
 import keras
 import numpy as np
+
+from keraseq.models.compiled import compiled_call
 
 
 @dataclasses.dataclass
@@ -37,34 +38,6 @@ def log_softmax(logits):
 
 
 DECODE_BATCH = 64  # rows decoded together; a fixed shape compiles the step once
-
-
-class DecodeStep(keras.Model):
-    """One compiled decoding step of a `MiniGPT`: a token per row, at one position, with the cache.
-
-    Inputs: `tokens` `(B, 1)`, `cache` (as `MiniGPT.empty_cache`), `index` `(B,)` (the position,
-    the same in every row). Outputs: the next token's logits `(B, V)` and the updated cache.
-    """
-
-    def __init__(self, language_model, **kwargs):
-        super().__init__(**kwargs)
-        self.language_model = language_model
-
-    def call(self, inputs):
-        logits, cache = self.language_model.call_with_cache(
-            inputs["tokens"], inputs["cache"], inputs["index"][0]
-        )
-        return logits[:, -1], cache
-
-
-_DECODE_STEPS = weakref.WeakKeyDictionary()  # not an attribute: Keras would track it as a layer
-
-
-def decode_step(model):
-    """The model's `DecodeStep`, made once per model (its weights are the model's own)."""
-    if model not in _DECODE_STEPS:
-        _DECODE_STEPS[model] = DecodeStep(model)
-    return _DECODE_STEPS[model]
 
 
 def sample_answers(
@@ -127,16 +100,14 @@ def decode_rows(model, rollout, rows, max_new_tokens, end_id, temperature, rng):
     """
     tokens, answer_mask, lengths = rollout.tokens, rollout.answer_mask, rollout.lengths
     finished, log_probs = rollout.finished, rollout.log_probs
-    step = decode_step(model)
     prompt_lengths = lengths[rows].copy()
     cache = keras.ops.convert_to_numpy(model.empty_cache(DECODE_BATCH))
     done = np.zeros(len(rows), bool)
     for position in range(int((prompt_lengths + max_new_tokens).max()) - 1):
         fed = np.zeros((DECODE_BATCH, 1), "int32")
         fed[: len(rows), 0] = tokens[rows, position]
-        logits, cache = step.predict_on_batch(
-            {"tokens": fed, "cache": cache, "index": np.full(DECODE_BATCH, position, "int32")}
-        )
+        logits, cache = compiled_call(model, "call_with_cache", fed, cache, np.int32(position))
+        logits = logits[:, -1]  # the next token's, (DECODE_BATCH, vocab)
         answering = (position + 1 >= prompt_lengths) & ~done  # the next token is the model's
         if answering.any():
             logp = log_softmax(np.asarray(logits)[: len(rows)])  # (rows, vocab)
