@@ -7,8 +7,7 @@ the reference is its PyTorch twin (`torch_minigpt.py`, the same size) sampled by
 and reads the last 64 tokens afresh once it does not (`MiniGPT.generate_step`). Both sample with
 temperature 0.8 and top-k 20 from the prompt "ROMEO:" (weights untrained: the speed does not depend
 on them). Also timed: keraseq's decoding step run eagerly, as before issue 13 (it now runs in
-Keras's compiled predict step on JAX and TensorFlow, and under `torch.no_grad()` with the position
-as a Python int on torch: `keraseq.models.compiled`).
+Keras's compiled predict step, `keraseq.models.compiled`).
 
 Contenders are timed in interleaved rounds; tokens/s come from the median round. Each backend runs
 in its own process, the nanoGPT reference in each of them.
