@@ -122,12 +122,15 @@ class RecurrentCell(keras.layers.Layer):
             )
 
     # --- the step ------------------------------------------------------------------------------
+    # The step multiplies with `@` on the variables' values rather than `ops.matmul`: the same
+    # product on every backend, without Keras's dtype checks (about 20 µs a call on eager torch,
+    # 6% of an LSTM training step: benchmarks/recurrent_train_step.py).
     def input_bias(self):
-        return self.bias
+        return None if self.bias is None else self.bias.value
 
     def project_inputs(self, inputs):
         """$W_x x + b$ for one step `(batch, features)` or a sequence `(batch, time, features)`."""
-        xw = ops.matmul(inputs, self.kernel)
+        xw = inputs @ self.kernel.value
         bias = self.input_bias()
         return xw if bias is None else xw + bias
 

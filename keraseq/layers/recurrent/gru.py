@@ -72,21 +72,20 @@ class GRUCell(GatedCell):
     def input_bias(self):
         if self.bias is None or not self.reset_after:
             return self.bias
-        return self.bias[0]
+        return self.bias.value[0]
 
     def step(self, xw_t, states, h_mask=None):
         h_prev = states[0]
         h_in = h_prev if h_mask is None else h_prev * h_mask
         x_z, x_r, x_h = ops.split(xw_t, 3, axis=-1)  # W_·x x_t + b_·x
+        recurrent_kernel = self.recurrent_kernel.value  # `@` on values: see `RecurrentCell`
         if self.reset_after:
-            hw = ops.matmul(h_in, self.recurrent_kernel)
+            hw = h_in @ recurrent_kernel
             if self.bias is not None:
-                hw = hw + self.bias[1]
+                hw = hw + self.bias.value[1]
             h_z, h_r, h_h = ops.split(hw, 3, axis=-1)  # W_·h h_{t-1} + b_·h
         else:
-            h_z, h_r = ops.split(
-                ops.matmul(h_in, self.recurrent_kernel[:, : 2 * self.units]), 2, axis=-1
-            )
+            h_z, h_r = ops.split(h_in @ recurrent_kernel[:, : 2 * self.units], 2, axis=-1)
         z_t = self.recurrent_activation(x_z + h_z)  # z_t = σ(W_zx x_t + W_zh h_{t-1} + b_z)
         r_t = self.recurrent_activation(x_r + h_r)  # r_t = σ(W_rx x_t + W_rh h_{t-1} + b_r)
         if self.reset_after:
@@ -95,7 +94,7 @@ class GRUCell(GatedCell):
             )  # h̃_t = tanh(W_hx x_t + r_t ⊙ (W_hh h_{t-1} + b_hh) + b_hx)
         else:
             h_tilde = self.activation(
-                x_h + ops.matmul(r_t * h_in, self.recurrent_kernel[:, 2 * self.units :])
+                x_h + (r_t * h_in) @ recurrent_kernel[:, 2 * self.units :]
             )  # h̃_t = tanh(W_hx x_t + W_hh (r_t ⊙ h_{t-1}) + b_h)
         h_t = z_t * h_prev + (1 - z_t) * h_tilde  # h_t = z_t ⊙ h_{t-1} + (1 - z_t) ⊙ h̃_t
         return h_t, [h_t]

@@ -88,7 +88,7 @@ class LSTMCell(GatedCell):
         h_prev, c_prev = states
         h_in = h_prev if h_mask is None else h_prev * h_mask
         # All four W·[h_{t-1}, x_t] + b at once; xw_t already holds W_x x_t + b.
-        z_i, z_f, z_c, z_o = ops.split(xw_t + ops.matmul(h_in, self.recurrent_kernel), 4, axis=-1)
+        z_i, z_f, z_c, z_o = ops.split(xw_t + h_in @ self.recurrent_kernel.value, 4, axis=-1)
         i_t = self.recurrent_activation(z_i)  # i_t = σ(W_i·[h_{t-1}, x_t] + b_i)
         f_t = self.recurrent_activation(z_f)  # f_t = σ(W_f·[h_{t-1}, x_t] + b_f)
         c_tilde = self.activation(z_c)  # c̃_t = tanh(W_c·[h_{t-1}, x_t] + b_c)

@@ -1,7 +1,6 @@
 """The simple RNN (Elman, 1990; trained by backpropagation through time, Rumelhart et al., 1986)."""
 
 import keras
-from keras import ops
 
 from keraseq.layers.recurrent.cell import RecurrentCell
 from keraseq.layers.recurrent.loop import RecurrentLayer
@@ -52,7 +51,7 @@ class SimpleRNNCell(RecurrentCell):
         h_prev = states[0]
         h_in = h_prev if h_mask is None else h_prev * h_mask
         h_t = self.activation(
-            ops.matmul(h_in, self.recurrent_kernel) + xw_t
+            h_in @ self.recurrent_kernel.value + xw_t
         )  # h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h)
         return h_t, [h_t]
 
