@@ -16,6 +16,7 @@ Usage:
 
     python benchmarks/lm_train_step.py                       # jax, tensorflow, torch
     python benchmarks/lm_train_step.py --backends torch --steps 5
+    python benchmarks/lm_train_step.py --threads 1 --out benchmarks/results/lm_train_step_1thread
 
 Writes `benchmarks/results/lm_train_step.md` and `.json`.
 """

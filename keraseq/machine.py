@@ -15,7 +15,13 @@ import keras
 from keraseq import __version__
 
 FRAMEWORKS = ["keras", "numpy", "jax", "jaxlib", "tensorflow", "torch", "keras-hub"]
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS", "TF_NUM_INTRAOP_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "XLA_FLAGS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
 
 
 def versions():
