@@ -70,9 +70,8 @@ class GRUCell(GatedCell):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
     def input_bias(self):
-        if self.bias is None or not self.reset_after:
-            return self.bias
-        return self.bias.value[0]
+        bias = super().input_bias()
+        return bias[0] if bias is not None and self.reset_after else bias
 
     def step(self, xw_t, states, h_mask=None):
         h_prev = states[0]
