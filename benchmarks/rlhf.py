@@ -2,6 +2,8 @@
 
     KERAS_BACKEND=jax python benchmarks/rlhf.py --sft runs/sft            # full size
     KERAS_BACKEND=jax python benchmarks/rlhf.py --sft runs/sft --quick    # minutes
+    KERAS_BACKEND=jax python benchmarks/rlhf.py --sft runs/sft --ceiling-only  # add the win-rate
+                                                                # ceiling to older results
 
 From a fine-tuned model: the reward model (held-out pair accuracy), RLHF at the recommended β and a
 sweep of β including 0 (gold score and learned reward against √KL), DPO (gold win rate against the
@@ -175,6 +177,7 @@ def run(sft, work, size, tasks, seed):
         ),
     }
     _, reference_gold = alignment.greedy_gold(reference, tokenizer, prompts, judge)
+    result["win_rate_ceiling"] = alignment.win_rate_ceiling(reference_gold)
     against = dict(reward_model=reward_model, reference_gold=reference_gold)
     result["sft"] = alignment.measure(reference, reference, tokenizer, prompts, judge, **against)
 
@@ -319,7 +322,33 @@ def markdown(result):
             else f"{value:.3f}"
         )
         lines.append(f"| {name} | {shown} | {'yes' if met else 'NO'} |")
+    lines += [
+        "",
+        "No policy can pass a gold win rate of "
+        f"{100 * result['win_rate_ceiling']:.1f}% against the fine-tuned model: it can win only "
+        "where the fine-tuned answer scores below the judge's best (1), and ties where it scores "
+        "1.",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def add_ceiling(sft, out, size, tasks, seed):
+    """Adds `win_rate_ceiling` to results measured before the benchmark computed it: the same
+    fine-tuned model's greedy answers to the same held-out prompts, whose mean gold score must
+    equal the one the results recorded (else they came from another model or prompts)."""
+    path = out.with_suffix(".json")
+    result = json.loads(path.read_text(encoding="utf-8"))
+    reference, tokenizer = runs.load_policy(sft)
+    prompts = preferences.task_prompts(get_tasks(tasks), "test", size["heldout"], seed)
+    _, reference_gold = alignment.greedy_gold(reference, tokenizer, prompts, GoldJudge())
+    if abs(float(np.mean(reference_gold)) - result["sft"]["gold"]) > 1e-9:
+        sys.exit(
+            f"{sft} scores {np.mean(reference_gold):.6f} on these prompts, but {path} recorded "
+            f"{result['sft']['gold']:.6f}: not the model and prompts it measured"
+        )
+    result["win_rate_ceiling"] = alignment.win_rate_ceiling(reference_gold)
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown(result), encoding="utf-8")
 
 
 def root_kl(model):
@@ -381,10 +410,18 @@ def main(argv=None):
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="results path without suffix")
+    parser.add_argument(
+        "--ceiling-only",
+        action="store_true",
+        help="only add the win-rate ceiling to the results already at --out (same --sft)",
+    )
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     backend = keras.backend.backend()
     out = args.out or RESULTS / f"rlhf-{backend}{'-quick' if args.quick else ''}"
+    if args.ceiling_only:
+        add_ceiling(args.sft, out, SIZES[mode], args.tasks, args.seed)
+        return
     load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory() as work:
         result = run(args.sft, Path(work), SIZES[mode], args.tasks, args.seed)

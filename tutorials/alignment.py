@@ -360,6 +360,9 @@ for path in runs:
             f"{sft['gold']:.3f}, preferred by the judge on {percent(dpo['win_rate'])} of the "
             "prompts.",
         ),
+        f"No policy could pass {percent(r['win_rate_ceiling'])} there: a win needs a prompt "
+        "whose fine-tuned answer scores below the judge's best, and on the others a perfect "
+        "answer only ties, which counts half.",
         f"Best-of-n, from n = {ns[0]} to {ns[-1]}, "
         + claim(
             abs(best_change) < 0.02,

@@ -8,7 +8,7 @@ expectation over the policy's own samples.
 import numpy as np
 
 from keraseq.posttraining import chat, preferences, runs
-from keraseq.posttraining.judge import GoldJudge
+from keraseq.posttraining.judge import BEST_SCORE, GoldJudge
 from keraseq.posttraining.reward import score
 from keraseq.posttraining.rlhf import sequence_kl
 from keraseq.posttraining.rollout import sample_answers
@@ -87,6 +87,17 @@ def measure(
             score(reward_model, mine.tokens, mine.answer_mask, mine.lengths).mean()
         )
     return result
+
+
+def win_rate_ceiling(reference_gold):
+    """The highest `win_rate` any policy can reach against answers scored `reference_gold`.
+
+    A policy can win only where the reference's answer scores below the judge's best
+    (`BEST_SCORE`, 1); where it scores the best, a perfect answer ties (half a win):
+    $\\text{ceiling} = P(g_\\text{ref} < 1) + \\tfrac{1}{2} P(g_\\text{ref} = 1)$.
+    """
+    best = np.asarray(reference_gold) >= BEST_SCORE - 1e-9
+    return float(np.mean(~best) + 0.5 * np.mean(best))
 
 
 def best_of_n(model, tokenizer, reward_model, prompts, judge, ns, seed=0):

@@ -6,6 +6,7 @@ import difflib
 import numpy as np
 
 CORRECT_WEIGHT, FINISHED_WEIGHT, CONCISE_WEIGHT = 0.7, 0.15, 0.15
+BEST_SCORE = CORRECT_WEIGHT + FINISHED_WEIGHT + CONCISE_WEIGHT  # g = 1: correct, ended, concise
 
 
 @dataclasses.dataclass(frozen=True)

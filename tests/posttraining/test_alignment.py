@@ -35,3 +35,12 @@ def test_best_of_n_picks_the_reward_models_favourite(sft_dir, reward_dir):
     assert alignment.best_of_n_kl(1) == 0 and np.isclose(
         alignment.best_of_n_kl(4), np.log(4) - 0.75
     )
+
+
+def test_win_rate_ceiling_is_a_perfect_policys_win_rate():
+    perfect = GoldJudge().score(1.0, True, 3, 3)  # correct, ended, not rambling: the best score
+    reference = np.array([perfect, 0.7, perfect, 0.85, 0.0])
+    # `measure`'s win rate of answers that all score the best: 3 wins, 2 ties
+    wins = np.mean(perfect > reference) + 0.5 * np.mean(perfect == reference)
+    assert perfect == 1.0 and alignment.win_rate_ceiling(reference) == wins == 0.8
+    assert alignment.win_rate_ceiling(np.full(4, perfect)) == 0.5  # nothing left to win
