@@ -60,13 +60,25 @@ def features_shape(owner, shape, layout, min_rank=None):
 
 
 def static_int(value):
-    """`value` as a Python int if it is known now (an int or a NumPy integer), else `None`.
+    """`value` as a Python int if it is known now, else `None`.
 
-    A tensor (an index computed under `jax.jit` or `tf.function`) has no value until it runs.
+    Known now: an int, a NumPy integer, or a scalar integer tensor computed eagerly (on torch,
+    where Keras's predict step runs eagerly and turns a decoding index into a tensor; on JAX or
+    TensorFlow outside a compiled function). A tensor traced under `jax.jit` or `tf.function` (or
+    a symbolic `KerasTensor`) has no value until it runs.
     """
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
-    return None
+    if tuple(getattr(value, "shape", (None,))) != () or not _is_int_dtype(value):
+        return None
+    try:
+        return int(keras.ops.convert_to_numpy(value))
+    except (TypeError, ValueError, RuntimeError):  # traced: JAX, KerasTensor, TensorFlow raise
+        return None
+
+
+def _is_int_dtype(value):
+    return "int" in keras.backend.standardize_dtype(value.dtype)
 
 
 def window(name, start, count, limit, what):

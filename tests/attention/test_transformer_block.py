@@ -142,11 +142,14 @@ def test_kv_cache_with_left_padding_uses_attention_mask(rng):
         assert max_abs_diff(to_numpy(y)[:, 0][real[:, t]], full[:, t][real[:, t]]) <= ATOL
 
 
+@pytest.mark.parametrize("kind", [int, np.int32, keras.ops.convert_to_tensor])
 @pytest.mark.parametrize("index", [-1, T - 1, T])
-def test_cache_update_index_out_of_range_raises(index, rng):
-    """Two new tokens at an index that leaves no room for them: a ValueError, not a wrong slot."""
+def test_cache_update_index_out_of_range_raises(index, kind, rng):
+    """Two new tokens at an index that leaves no room for them: a ValueError, not a wrong slot,
+    whether the index is an int or a tensor computed eagerly (Keras's predict step on torch)."""
     x = sequence(rng, t=2)
     cache = keras.ops.zeros((B, 2, T, HEADS, WIDTH // HEADS))
+    index = kind(np.int32(index))
     with pytest.raises(ValueError, match=rf"`cache_update_index` must be in \[0, {T - 2}\]"):
         TransformerBlock(HEADS, FF)(x, cache=cache, cache_update_index=index)
 

@@ -8,9 +8,10 @@ only the new token's $k_t, v_t$ must be computed. The cache keeps them all in on
   the causal mask;
 * `cache_update_index`, an int or scalar int tensor: the position where the current call's keys and
   values are written (`keras.ops.slice_update`); `None` reads the cache without writing to it. The
-  `T` new positions must fit: `0 <= cache_update_index <= max_length - T`. A Python int outside
-  that range raises a `ValueError`; a tensor index (traced under `jax.jit` or `tf.function`) is not
-  checked, and out of range the backends write different slots (JAX clamps, torch writes nothing).
+  `T` new positions must fit: `0 <= cache_update_index <= max_length - T`. An index known when the
+  layer runs (a Python or NumPy int, or a tensor computed eagerly, as in Keras's predict step on
+  torch) outside that range raises a `ValueError`; a tensor traced under `jax.jit` or
+  `tf.function` is not checked, and out of range the backends write different slots (JAX clamps).
 
 A layer called with a cache returns the new cache, which the caller passes to the next call: the
 tensors are never modified in place, so this works under `jax.jit` and `tf.function`.
@@ -42,7 +43,7 @@ def write_kv_cache(cache, cache_update_index, key, value):
         f"the cache's {max_length} slots",
     )
     update = ops.stack((key, value), axis=1)  # only the new positions, (B, 2, T, heads, head_dim)
-    known = validation.static_int(cache_update_index)  # a NumPy integer as a Python int: on torch
+    known = validation.static_int(cache_update_index)  # a known index as a Python int: on torch
     index = cache_update_index if known is None else known  # a slice, not an index_put of tensors
     cache = ops.slice_update(cache, [0, 0, index, 0, 0], update)  # one write, one copy at most
     return (
