@@ -23,7 +23,8 @@ class DecodingStep(keras.Model):
     """
 
     def __init__(self, model, method):
-        super().__init__(name=f"{model.name}_{method}")
+        # The model's dtype policy: the step's autocast scope is the one the model would enter.
+        super().__init__(name=f"{model.name}_{method}", dtype=model.dtype_policy)
         self.language_model = model
         self.method = method
 

@@ -106,13 +106,24 @@ class MiniGPT(LoRA, keras.Model):
         def init():  # a new one per weight: an unseeded initializer repeats its values
             return keras.initializers.RandomNormal(stddev=INIT_STDDEV)
 
+        policy = self.dtype_policy  # every sublayer computes as the model does
         self.token_embedding = keras.layers.Embedding(
-            vocabulary_size, hidden_dim, embeddings_initializer=init(), name="token_embedding"
+            vocabulary_size,
+            hidden_dim,
+            embeddings_initializer=init(),
+            dtype=policy,
+            name="token_embedding",
         )
         self.position_embedding = keras.layers.Embedding(
-            sequence_length, hidden_dim, embeddings_initializer=init(), name="position_embedding"
+            sequence_length,
+            hidden_dim,
+            embeddings_initializer=init(),
+            dtype=policy,
+            name="position_embedding",
         )
-        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.embedding_dropout = keras.layers.Dropout(
+            dropout, dtype=policy, name="embedding_dropout"
+        )
         self.blocks = [
             TransformerBlock(
                 num_heads,
@@ -121,15 +132,22 @@ class MiniGPT(LoRA, keras.Model):
                 activation="gelu",
                 normalize_first=True,
                 kernel_initializer=init(),
+                dtype=policy,
                 name=f"block_{i}",
             )
             for i in range(num_layers)
         ]
-        self.final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
+        self.final_norm = keras.layers.LayerNormalization(
+            epsilon=1e-5, dtype=policy, name="final_norm"
+        )
         self.lm_head = None
         if not self.tie_embeddings:
             self.lm_head = keras.layers.Dense(
-                vocabulary_size, use_bias=False, kernel_initializer=init(), name="lm_head"
+                vocabulary_size,
+                use_bias=False,
+                kernel_initializer=init(),
+                dtype=policy,
+                name="lm_head",
             )
 
     def build(self, input_shape):
@@ -217,6 +235,8 @@ class MiniGPT(LoRA, keras.Model):
         x = self.embed(token_ids, start_index=cache_update_index)  # (B, T, hidden)
         layer_caches = []
         for i, block in enumerate(self.blocks):
+            # Through Layer.__call__: on JAX, Keras's predict step runs the model's `call` without
+            # an autocast scope, which the blocks' own `__call__` enters.
             x, layer_cache = block(x, cache=cache[:, i], cache_update_index=cache_update_index)
             layer_caches.append(layer_cache)  # (B, 2, sequence_length, heads, head_dim)
         return self.head(x), ops.stack(layer_caches, axis=1)  # (B, T, vocab), cache

@@ -49,6 +49,24 @@ def test_minigpt_cache_steps_equal_the_whole_window(tie, rng):
     assert max_abs_diff(np.concatenate(pieces, axis=1), full) <= ATOL
 
 
+def test_minigpt_mixed_precision_generation_follows_the_whole_window(rng):
+    """`MiniGPT(dtype="mixed_bfloat16")` reaches every sublayer (before, they took the global
+    policy), and decoding in Keras's predict step follows the whole-window logits."""
+    model = tiny_gpt(dtype="mixed_bfloat16")
+    ids = rng.integers(0, VOCAB, size=(2, T)).astype("int32")
+    full = model(ids)  # (2, T, vocab)
+    assert {layer.dtype_policy.name for layer in model._flatten_layers()} == {"mixed_bfloat16"}
+    assert keras.backend.standardize_dtype(full.dtype) == "bfloat16"
+    logits, state = model.generate_start(ids[:, :3])
+    steps = [to_numpy(logits)]
+    for t in range(3, T):
+        logits, state = model.generate_step(ids[:, t], state)
+        steps.append(to_numpy(logits))
+    decoded = np.stack(steps, axis=1).astype("float32")  # (2, T - 2, vocab)
+    whole = to_numpy(keras.ops.cast(full, "float32"))[:, 2:]
+    assert max_abs_diff(decoded, whole) <= 0.05 * np.abs(whole).max()  # bfloat16's rounding
+
+
 def test_minigpt_weights_start_different():
     model = tiny_gpt(vocabulary_size=T)  # token and position tables of one shape
     model.build((None, T))

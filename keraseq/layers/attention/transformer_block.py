@@ -4,7 +4,7 @@ a residual connection and a layer normalization."""
 import keras
 from keras import ops
 
-from keraseq.layers import validation
+from keraseq.layers import sublayers, validation
 from keraseq.layers.attention.feed_forward import FeedForward
 from keraseq.layers.attention.masks import check_attention_mask, combine_masks
 from keraseq.layers.attention.multi_head import MultiHeadAttention
@@ -182,7 +182,7 @@ class TransformerBlock(keras.layers.Layer):
             attention_mask = combine_masks(attention_mask, padding_keys)
 
         x = inputs
-        ln_x = sublayer(self.self_attention_layer_norm, x) if self.normalize_first else x
+        ln_x = sublayers.call(self.self_attention_layer_norm, x) if self.normalize_first else x
         attended = self.self_attention.attend(
             ln_x,
             ln_x,
@@ -197,12 +197,14 @@ class TransformerBlock(keras.layers.Layer):
         attended, *extras = attended if isinstance(attended, tuple) else (attended,)
         h = x + self.residual_dropout(attended, training)  # x + MHA(·)
         if not self.normalize_first:
-            h = sublayer(self.self_attention_layer_norm, h)  # h = LN_1(x + MHA(x))
+            h = sublayers.call(self.self_attention_layer_norm, h)  # h = LN_1(x + MHA(x))
 
-        ln_h = sublayer(self.feed_forward_layer_norm, h) if self.normalize_first else h
-        y = h + self.residual_dropout(sublayer(self.feed_forward, ln_h), training)  # h + FFN(·)
+        ln_h = sublayers.call(self.feed_forward_layer_norm, h) if self.normalize_first else h
+        y = h + self.residual_dropout(
+            sublayers.call(self.feed_forward, ln_h), training
+        )  # h + FFN(·)
         if not self.normalize_first:
-            y = sublayer(self.feed_forward_layer_norm, y)  # y = LN_2(h + FFN(h))
+            y = sublayers.call(self.feed_forward_layer_norm, y)  # y = LN_2(h + FFN(h))
         return (y, *extras) if extras else y
 
     def compute_output_spec(self, inputs, return_attention_scores=False, cache=None, **kwargs):
@@ -225,17 +227,3 @@ class TransformerBlock(keras.layers.Layer):
             "fused": self.fused,
         }
         return {**super().get_config(), **config}
-
-
-def sublayer(layer, x):
-    """`layer.call(x)` in the layer's name scope, without `Layer.__call__`.
-
-    The block calls its layer norms and feed-forward network this way (and its attention through
-    `attend`): `__call__`'s bookkeeping (converting inputs, checking the build, masks, the autocast
-    scope) costs about 90 µs a call on eager torch, 12% of a cached decoding step
-    (`benchmarks/attention_step.py`), and changes nothing here. The sublayers are built in `build`
-    with the block's dtype policy, take no mask, and their variables follow their own autocast
-    setting (a layer norm's never autocast), so the outputs are those of `layer(x)`.
-    """
-    with keras.name_scope(layer.name):
-        return layer.call(x)
