@@ -107,20 +107,14 @@ class MiniGPT(LoRA, keras.Model):
             return keras.initializers.RandomNormal(stddev=INIT_STDDEV)
 
         policy = self.dtype_policy  # every sublayer computes as the model does
-        self.token_embedding = keras.layers.Embedding(
-            vocabulary_size,
-            hidden_dim,
-            embeddings_initializer=init(),
-            dtype=policy,
-            name="token_embedding",
-        )
-        self.position_embedding = keras.layers.Embedding(
-            sequence_length,
-            hidden_dim,
-            embeddings_initializer=init(),
-            dtype=policy,
-            name="position_embedding",
-        )
+
+        def embedding(rows, name):  # (rows, hidden_dim)
+            return keras.layers.Embedding(
+                rows, hidden_dim, embeddings_initializer=init(), dtype=policy, name=name
+            )
+
+        self.token_embedding = embedding(vocabulary_size, "token_embedding")
+        self.position_embedding = embedding(sequence_length, "position_embedding")
         self.embedding_dropout = keras.layers.Dropout(
             dropout, dtype=policy, name="embedding_dropout"
         )
