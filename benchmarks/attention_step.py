@@ -12,7 +12,9 @@ plain PyTorch, and cached generation against recomputing the context.
 2. Generation: time per new token for one sequence at context 256, with the KV cache (one
    `TransformerBlock` call on the new token, writing at index 255) against recomputing the whole
    context (one causal call on 256 tokens), each under the backend's compiler (`jax.jit`,
-   `tf.function`, torch eager). A timed call is 10 consecutive tokens, each waited for, as
+   `tf.function`, torch eager under `torch.no_grad()`, as keraseq's decoding runs there; changed
+   after seeing results: until 2026-11-29 17:43 torch recorded the autograd graph of every op,
+   which no decoding loop needs). A timed call is 10 consecutive tokens, each waited for, as
    generation runs them: a lone cached step timed right after a recompute of the whole context
    runs on a cold CPU cache (measured on torch: 2.76 ms against 1.76 ms back to back), which no
    generation loop sees. The inputs are the backend's tensors, made once; the cache index is a
@@ -151,7 +153,13 @@ def compile_function(backend, fn):
         import tensorflow as tf
 
         return tf.function(fn)
-    return fn
+    import torch
+
+    def without_autograd(*args):  # as keraseq decodes on torch: Keras's predict step, no_grad
+        with torch.no_grad():
+            return fn(*args)
+
+    return without_autograd
 
 
 def generation_contenders(backend):
