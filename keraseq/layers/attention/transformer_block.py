@@ -200,9 +200,8 @@ class TransformerBlock(keras.layers.Layer):
             h = sublayers.call(self.self_attention_layer_norm, h)  # h = LN_1(x + MHA(x))
 
         ln_h = sublayers.call(self.feed_forward_layer_norm, h) if self.normalize_first else h
-        y = h + self.residual_dropout(
-            sublayers.call(self.feed_forward, ln_h), training
-        )  # h + FFN(·)
+        ffn = sublayers.call(self.feed_forward, ln_h)  # FFN(·)
+        y = h + self.residual_dropout(ffn, training)  # h + FFN(·)
         if not self.normalize_first:
             y = sublayers.call(self.feed_forward_layer_norm, y)  # y = LN_2(h + FFN(h))
         return (y, *extras) if extras else y
