@@ -69,16 +69,14 @@ def static_int(value):
     """
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
-    if tuple(getattr(value, "shape", (None,))) != () or not _is_int_dtype(value):
+    if tuple(getattr(value, "shape", (None,))) != ():
+        return None
+    if "int" not in keras.backend.standardize_dtype(value.dtype):
         return None
     try:
         return int(keras.ops.convert_to_numpy(value))
     except (TypeError, ValueError, RuntimeError):  # traced: JAX, KerasTensor, TensorFlow raise
         return None
-
-
-def _is_int_dtype(value):
-    return "int" in keras.backend.standardize_dtype(value.dtype)
 
 
 def window(name, start, count, limit, what):

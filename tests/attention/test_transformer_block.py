@@ -212,6 +212,7 @@ def test_mixed_precision_block_equals_its_sublayers_called_as_layers(normalize_f
     under `mixed_bfloat16`, where `__call__` manages autocasting, the output is still exactly that
     of the same equations with every sublayer called as a layer."""
     x = sequence(rng)
+    before = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_bfloat16")
     try:
         block = TransformerBlock(HEADS, FF, normalize_first=normalize_first)
@@ -226,7 +227,7 @@ def test_mixed_precision_block_equals_its_sublayers_called_as_layers(normalize_f
         y = y if normalize_first else ln_2(y)
         ours = block(x)
     finally:
-        keras.config.set_dtype_policy("float32")
+        keras.config.set_dtype_policy(before)
     assert keras.backend.standardize_dtype(ours.dtype) == "bfloat16"
     assert max_abs_diff(keras.ops.cast(ours, "float32"), keras.ops.cast(y, "float32")) == 0.0
 

@@ -30,6 +30,9 @@ def empty_kv_cache(batch_size, max_length, num_heads, head_dim, dtype="float32")
 def write_kv_cache(cache, cache_update_index, key, value):
     """Write `key`, `value` `(batch, T, num_heads, head_dim)` at `cache_update_index`.
 
+    A known index should come as a Python int (`validation.static_int`): on torch the write is
+    then a slice, not an index_put of tensors.
+
     Returns:
         `(keys, values, new_cache)`: all the cached keys and values `(batch, max_length, num_heads,
         head_dim)` after the write, and the new cache.
@@ -43,9 +46,7 @@ def write_kv_cache(cache, cache_update_index, key, value):
         f"the cache's {max_length} slots",
     )
     update = ops.stack((key, value), axis=1)  # only the new positions, (B, 2, T, heads, head_dim)
-    known = validation.static_int(cache_update_index)  # a known index as a Python int: on torch
-    index = cache_update_index if known is None else known  # a slice, not an index_put of tensors
-    cache = ops.slice_update(cache, [0, 0, index, 0, 0], update)  # one write, one copy at most
+    cache = ops.slice_update(cache, [0, 0, cache_update_index, 0, 0], update)  # one write
     return (
         cache[:, 0, ...],
         cache[:, 1, ...],

@@ -267,14 +267,16 @@ class MultiHeadAttention(LoRAKernels, keras.layers.Layer):
             if cache_update_index is None:
                 k, v = cache[:, 0, ...], cache[:, 1, ...]  # (B, max_length, heads, key_dim)
             else:
+                # Read once: an index known now as a Python int (on torch, a slice rather than an
+                # index_put of tensors, and the fast path below); a traced one as it is.
+                known = validation.static_int(cache_update_index)
+                start_index = cache_update_index if known is None else known
                 k, v, cache = kv_cache.write_kv_cache(
                     cache,
-                    cache_update_index,
+                    start_index,
                     self.projection("key", key),
                     self.projection("value", value),
                 )
-                start_index = cache_update_index
-                known = validation.static_int(cache_update_index)
                 if known is not None and attention_mask is None and not return_attention_scores:
                     # A known index (eager decoding): the slots after the new tokens are still
                     # empty and masked anyway, so attend to the written ones only.
