@@ -21,10 +21,10 @@ BACKENDS = ("jax", "tensorflow", "torch")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def parse_args(description, name, argv=None, steps=15, warmup=3):
+def parse_args(description, name, argv=None, steps=15, warmup=3, backends=BACKENDS):
     """The common options; results go to `benchmarks/results/<name>.md` and `.json` by default."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--backends", nargs="+", default=list(backends), choices=BACKENDS)
     parser.add_argument(
         "--steps", type=int, default=steps, help="timed rounds (median is reported)"
     )

@@ -63,13 +63,13 @@ def keras_contender(config, chunk, steps_per_execution):
     return run
 
 
-def twin_contender(config, chunk):
+def twin_contender(config, chunk, loop=False):
     import torch
     from torch_minigpt import train_step, twin
 
     vocabulary, ids, batches = data(config)
     torch.manual_seed(0)
-    model, optimizer = twin(config, vocabulary)
+    model, optimizer = twin(config, vocabulary, loop=loop)
     rounds = {"done": 0}
 
     def run():

@@ -7,7 +7,8 @@ built-in, identical apart from the recurrent layer) are compiled the same way, w
 torch; the table records what it resolved to), and stepped with `train_on_batch`. The PyTorch
 references (torch backend run only, in the same process) are
 `torch.nn.LSTM`/`torch.nn.GRU` + `torch.nn.Linear`, and the LSTM equations written as a plain torch
-loop with the input projection hoisted out of the loop and one fused gate matrix product.
+loop with the input projection hoisted out of the loop and one fused gate matrix product
+(`torch_minigpt.LoopLSTM`, also the loop twin of `lm_train_step.py`).
 
 The contenders are timed in interleaved rounds (one step of each per round, in a shuffled order) so
 that a noisy machine slows them alike; the table reports the median over the rounds, after warm-up
@@ -69,41 +70,32 @@ def torch_step(forward_module):
     return step
 
 
-def torch_builtin(module_class):
+def torch_last_output(rnn, outputs=lambda result: result):
+    """A training step of `rnn`'s last output `(B, units)`; `outputs` picks the `(B, T, units)`
+    outputs from what `rnn` returns."""
     import torch
 
     class LastOutput(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.rnn = module_class(FEATURES, UNITS, batch_first=True)
+            self.rnn = rnn
 
         def forward(self, x):
-            return self.rnn(x)[0][:, -1]
+            return outputs(self.rnn(x))[:, -1]
 
     return torch_step(LastOutput())
 
 
-def torch_hoisted_lstm():
-    """The LSTM in plain torch: x W_x + b for all steps at once, one gate matmul a step."""
-    import torch
+def torch_builtin(module_class):
+    return torch_last_output(module_class(FEATURES, UNITS, batch_first=True), lambda r: r[0])
 
-    class HoistedLSTM(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.kernel = torch.nn.Parameter(torch.randn(FEATURES, 4 * UNITS) * 0.1)
-            self.recurrent_kernel = torch.nn.Parameter(torch.randn(UNITS, 4 * UNITS) * 0.1)
-            self.bias = torch.nn.Parameter(torch.zeros(4 * UNITS))
 
-        def forward(self, x):
-            xw = (x @ self.kernel + self.bias).transpose(0, 1)  # (T, B, 4H)
-            h = c = torch.zeros(x.shape[0], UNITS)
-            for xw_t in xw:
-                i, f, g, o = (xw_t + h @ self.recurrent_kernel).chunk(4, dim=1)
-                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-                h = torch.sigmoid(o) * torch.tanh(c)
-            return h
+def torch_loop_lstm():
+    """The LSTM in plain torch (`torch_minigpt.LoopLSTM`): $W_x x_t + b$ for all steps at once,
+    one gate product a step."""
+    from torch_minigpt import LoopLSTM
 
-    return torch_step(HoistedLSTM())
+    return torch_last_output(LoopLSTM(FEATURES, UNITS))
 
 
 def contenders(backend):
@@ -122,7 +114,7 @@ def contenders(backend):
 
         found["torch.nn.LSTM"] = lambda: torch_builtin(torch.nn.LSTM)
         found["torch.nn.GRU"] = lambda: torch_builtin(torch.nn.GRU)
-        found["torch loop LSTM (hoisted)"] = torch_hoisted_lstm
+        found["torch loop LSTM (hoisted)"] = torch_loop_lstm
     return {name: make() for name, make in found.items()}
 
 

@@ -6,7 +6,10 @@ optimizer (AdamW, beta2 0.99, eps 1e-8, weight decay on matrices only, global-no
 same learning rate at every step (Keras's `CosineDecay` with linear warm-up, written out) and the
 same batches (`keraseq.data.WindowBatches`, a NumPy function of the step). Eager PyTorch, as
 nanoGPT's CPU recipe (`--compile=False`). The LSTM twin is `nn.Embedding`, `torch.nn.LSTM` (its
-fused kernel, all layers in one module) and `nn.Linear`, the layout of `RecurrentLM`.
+fused kernel, all layers in one module) and `nn.Linear`, the layout of `RecurrentLM`;
+`twin(config, vocab, loop=True)` replaces `torch.nn.LSTM` by the same equations in a Python loop
+over time (`LoopLSTM`), the best a loop does in eager PyTorch: what bounds any loop, keraseq's
+included, on the torch backend.
 
 Usage (normally called by `minigpt_shakespeare.py`):
 
@@ -74,12 +77,56 @@ class TorchLSTMLM(nn.Module):
         return self.head(self.lstm(self.embedding(idx))[0])  # (B, T, vocab)
 
 
-def twin(config, vocab):
-    """The twin of `build_model(config, vocab)` and its AdamW (weight decay on matrices only)."""
+class LoopLSTM(nn.Module):
+    """One LSTM layer as a Python loop over time, `nn.LSTM`'s weights and gate order (i, f, g, o).
+
+    The input projection $W_x x_t + b$ of every step is one product before the loop, and
+    `torch.unbind` hands out the steps (its gradient is one stack, where indexing each step would
+    allocate a full-size gradient per step): the fastest of the loops measured.
+    """
+
+    def __init__(self, d_in, d):
+        super().__init__()
+        self.d = d
+        bound = 1 / math.sqrt(d)  # nn.LSTM's initialization
+        self.W_x = nn.Parameter(torch.empty(d_in, 4 * d).uniform_(-bound, bound))
+        self.W_h = nn.Parameter(torch.empty(d, 4 * d).uniform_(-bound, bound))
+        self.b = nn.Parameter(torch.empty(4 * d).uniform_(-bound, bound))
+
+    def forward(self, x):  # (B, T, d_in)
+        h = c = x.new_zeros(x.shape[0], self.d)  # (B, d)
+        outputs = []
+        for xw_t in torch.unbind(x @ self.W_x + self.b, 1):  # T steps of (B, 4d)
+            z_i, z_f, z_g, z_o = (xw_t + h @ self.W_h).split(self.d, -1)
+            c = torch.sigmoid(z_f) * c + torch.sigmoid(z_i) * torch.tanh(z_g)
+            h = torch.sigmoid(z_o) * torch.tanh(c)
+            outputs.append(h)
+        return torch.stack(outputs, 1)  # (B, T, d)
+
+
+class LoopLSTMLM(nn.Module):
+    def __init__(self, vocab, d, layers):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, d)
+        self.layers = nn.ModuleList([LoopLSTM(d, d) for _ in range(layers)])
+        self.head = nn.Linear(d, vocab)
+
+    def forward(self, idx):
+        x = self.embedding(idx)  # (B, T, d)
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(x)  # (B, T, vocab)
+
+
+def twin(config, vocab, loop=False):
+    """The twin of `build_model(config, vocab)` and its AdamW (weight decay on matrices only);
+    `loop=True`: the LSTM LM with `LoopLSTM` layers instead of `torch.nn.LSTM`."""
     if config.model == "transformer":
         model = TorchMiniGPT(
             vocab, config.sequence_length, config.num_layers, config.num_heads, config.hidden_dim
         )
+    elif loop:
+        model = LoopLSTMLM(vocab, config.hidden_dim, config.num_layers)
     else:
         model = TorchLSTMLM(vocab, config.hidden_dim, config.num_layers)
     params = [p for p in model.parameters() if p.requires_grad]
