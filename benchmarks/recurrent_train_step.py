@@ -70,32 +70,26 @@ def torch_step(forward_module):
     return step
 
 
-def torch_last_output(rnn, outputs=lambda result: result):
-    """A training step of `rnn`'s last output `(B, units)`; `outputs` picks the `(B, T, units)`
-    outputs from what `rnn` returns."""
+def torch_builtin(module_class):
     import torch
 
     class LastOutput(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.rnn = rnn
+            self.rnn = module_class(FEATURES, UNITS, batch_first=True)
 
         def forward(self, x):
-            return outputs(self.rnn(x))[:, -1]
+            return self.rnn(x)[0][:, -1]
 
     return torch_step(LastOutput())
 
 
-def torch_builtin(module_class):
-    return torch_last_output(module_class(FEATURES, UNITS, batch_first=True), lambda r: r[0])
-
-
 def torch_loop_lstm():
     """The LSTM in plain torch (`torch_minigpt.LoopLSTM`): $W_x x_t + b$ for all steps at once,
-    one gate product a step."""
+    one gate product a step, only the last $h_t$ kept."""
     from torch_minigpt import LoopLSTM
 
-    return torch_last_output(LoopLSTM(FEATURES, UNITS))
+    return torch_step(LoopLSTM(FEATURES, UNITS, return_sequences=False))
 
 
 def contenders(backend):

@@ -82,12 +82,13 @@ class LoopLSTM(nn.Module):
 
     The input projection $W_x x_t + b$ of every step is one product before the loop, and
     `torch.unbind` hands out the steps (its gradient is one stack, where indexing each step would
-    allocate a full-size gradient per step): the fastest of the loops measured.
+    allocate a full-size gradient per step): the fastest of the loops measured. Returns every
+    $h_t$ `(B, T, d)`, or with `return_sequences=False` the last one `(B, d)`, as Keras's layers.
     """
 
-    def __init__(self, d_in, d):
+    def __init__(self, d_in, d, return_sequences=True):
         super().__init__()
-        self.d = d
+        self.d, self.return_sequences = d, return_sequences
         bound = 1 / math.sqrt(d)  # nn.LSTM's initialization
         self.W_x = nn.Parameter(torch.empty(d_in, 4 * d).uniform_(-bound, bound))
         self.W_h = nn.Parameter(torch.empty(d, 4 * d).uniform_(-bound, bound))
@@ -100,8 +101,9 @@ class LoopLSTM(nn.Module):
             z_i, z_f, z_g, z_o = (xw_t + h @ self.W_h).split(self.d, -1)
             c = torch.sigmoid(z_f) * c + torch.sigmoid(z_i) * torch.tanh(z_g)
             h = torch.sigmoid(z_o) * torch.tanh(c)
-            outputs.append(h)
-        return torch.stack(outputs, 1)  # (B, T, d)
+            if self.return_sequences:
+                outputs.append(h)
+        return torch.stack(outputs, 1) if self.return_sequences else h  # (B, T, d) or (B, d)
 
 
 class LoopLSTMLM(nn.Module):
