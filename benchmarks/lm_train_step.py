@@ -39,10 +39,16 @@ def data(config):
     return tokenizer.vocabulary_size(), ids, WindowBatches
 
 
-def keras_contender(config, chunk, steps_per_execution):
+def keras_contender(config, chunk, per_call=None):
+    """One round: `fit` on `chunk` batches, `per_call` steps per execution (default: as
+    `keraseq train` runs it, capped at `chunk`)."""
     import keras
 
     from keraseq.training.config import LOSS, build_model, build_optimizer
+    from keraseq.training.loop import steps_per_execution
+
+    if per_call is None:
+        per_call = min(steps_per_execution(config), chunk)
 
     vocabulary, ids, batches = data(config)
     keras.utils.set_random_seed(0)
@@ -50,7 +56,7 @@ def keras_contender(config, chunk, steps_per_execution):
     model.compile(
         optimizer=build_optimizer(config, model),
         loss=LOSS,
-        steps_per_execution=steps_per_execution,
+        steps_per_execution=per_call,
     )
     rounds = {"done": 0}
 
@@ -85,15 +91,13 @@ def twin_contender(config, chunk, loop=False):
 def measure(backend, args):
 
     from keraseq.training import TrainConfig
-    from keraseq.training.loop import steps_per_execution
 
     threads = harness.threads_report(args.threads)
     results = {}
     for name, settings in MODELS.items():
         config = TrainConfig(model=name, **settings).resolved()
-        per_call = min(steps_per_execution(config), CHUNK)
         calls = {
-            "keraseq": keras_contender(config, CHUNK, per_call),
+            "keraseq": keras_contender(config, CHUNK),
             "torch twin": twin_contender(config, CHUNK),
         }
         if name == "transformer":

@@ -26,12 +26,11 @@ from lm_train_step import CHUNK, MODELS, keras_contender, twin_contender
 
 def measure(backend, args):
     from keraseq.training import TrainConfig
-    from keraseq.training.loop import steps_per_execution
 
     threads = harness.threads_report(args.threads)
     config = TrainConfig(model="lstm", **MODELS["lstm"]).resolved()
     calls = {
-        "keraseq": keras_contender(config, CHUNK, min(steps_per_execution(config), CHUNK)),
+        "keraseq": keras_contender(config, CHUNK),
         "torch.nn.LSTM twin": twin_contender(config, CHUNK),
         "loop twin": twin_contender(config, CHUNK, loop=True),
     }

@@ -8,8 +8,8 @@ same batches (`keraseq.data.WindowBatches`, a NumPy function of the step). Eager
 nanoGPT's CPU recipe (`--compile=False`). The LSTM twin is `nn.Embedding`, `torch.nn.LSTM` (its
 fused kernel, all layers in one module) and `nn.Linear`, the layout of `RecurrentLM`;
 `twin(config, vocab, loop=True)` replaces `torch.nn.LSTM` by the same equations in a Python loop
-over time (`LoopLSTM`), the best a loop does in eager PyTorch: what bounds any loop, keraseq's
-included, on the torch backend.
+over time (`LoopLSTM`), the fastest of the eager PyTorch loops measured: a bound for keraseq's loop
+on the torch backend, not a proof about every loop.
 
 Usage (normally called by `minigpt_shakespeare.py`):
 
