@@ -214,7 +214,9 @@ def task_alone_sentence(task, per_task):
         "prompts: "
         + claim(
             answered["exact_match"] < 0.6,
-            "at this size it does not learn the task, so no reward model built on it can rank "
+            "it does not learn the task at this budget "
+            "([why](benchmarks.html#why-qa-stays-near-chance)), so no reward model built on it "
+            "can rank "
             f"{task} pairs. With its {pairs} {task} pairs of {total} at chance, a reward model "
             f"that ranked every other held-out pair right would reach {percent(ceiling)}.",
             "the network can learn it, so the reward model's failure there is its own.",
