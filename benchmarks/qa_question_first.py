@@ -20,15 +20,14 @@ import sys
 
 from keraseq.posttraining.tasks import qa
 
+FACTS_FIRST = qa.QuestionAnswering.example
+
 
 def question_first(self, key):
-    """`QuestionAnswering.example` with the question before the two facts."""
-    first, second, place_1, place_2, asked = key
-    who = qa.NAMES[(first, second)[asked]]
-    facts = (
-        f"{qa.NAMES[first]} is in {qa.PLACES[place_1]}, {qa.NAMES[second]} in {qa.PLACES[place_2]}."
-    )
-    return qa.Example(f"Where is {who}? {facts}", qa.PLACES[(place_1, place_2)[asked]])
+    """`QuestionAnswering.example` with its question moved before its two facts."""
+    example = FACTS_FIRST(self, key)
+    facts, question = example.prompt.split(". ")  # "Ada is in Oslo, Bob in Rome", "Where is Bob?"
+    return qa.Example(f"{question} {facts}.", example.answer)
 
 
 if __name__ == "__main__":
