@@ -2,12 +2,15 @@
 
 The models and recipes are `keraseq train`'s (nanoGPT's CPU recipe: batch 12, context 64; MiniGPT
 4 x 128, the LSTM LM 2 x 256 with its own learning rate) and the twins are `torch_minigpt.py`'s
-(`torch.nn.LSTM` for the LSTM), fed the same `WindowBatches`. One round runs `CHUNK` training
-steps of each contender: Keras's `fit` on that many batches (as `keraseq train` steps between
-evaluations, with its `steps_per_execution`) against the same number of eager PyTorch steps; for
+(`torch.nn.LSTM` for the LSTM), fed the same `WindowBatches`. One round times `CHUNK` training
+steps of each contender: Keras's `fit` (with `keraseq train`'s `steps_per_execution`) on twice
+that many batches, timing the last `CHUNK` steps, since `keraseq train` calls `fit` once per run
+and a call's setup is not a step's cost; against the same number of eager PyTorch steps; for
 MiniGPT, also `fit` with one step per execution (Keras's default, `keraseq train` before issue
-13). Rounds are interleaved in a shuffled order so that a busy machine slows every contender
-alike; tokens/s come from the median round.
+13), and on JAX and TensorFlow the backend's own twin (`jax_minigpt.py`, `tf_minigpt.py`: the
+same model and optimizer without Keras), which shows what the framework itself reaches against
+eager PyTorch. Rounds are interleaved in a shuffled order so that a busy machine slows every
+contender alike; tokens/s come from the median round.
 
 Each backend runs in its own process; the twins run in every backend's process, so every ratio
 is measured in one process.
@@ -21,6 +24,9 @@ Usage:
 Writes `benchmarks/results/lm_train_step.md` and `.json`.
 """
 
+import importlib
+import time
+
 import harness
 
 MODELS = {
@@ -28,6 +34,7 @@ MODELS = {
     "lstm": {"learning_rate": 3e-3, "min_learning_rate": 3e-4, "weight_decay": 0.0},
 }
 CHUNK = 10
+BACKEND_TWINS = {"jax": "plain-JAX twin", "tensorflow": "plain-TensorFlow twin"}
 
 
 def data(config):
@@ -40,8 +47,13 @@ def data(config):
 
 
 def keras_contender(config, chunk, per_call=None):
-    """One round: `fit` on `chunk` batches, `per_call` steps per execution (default: as
-    `keraseq train` runs it, capped at `chunk`)."""
+    """One round: `fit` on `2 * chunk` batches, `per_call` steps per execution (default: as
+    `keraseq train` runs it, capped at `chunk`), timing its last `chunk` steps (returns ms).
+
+    `keraseq train` calls `fit` once for the whole run; each `fit` call costs setup (on
+    TensorFlow, a new `tf.data` pipeline over the batches) that a run pays once, so a round times
+    the steps after the first `chunk`, from the end of one execution to the end of the last.
+    """
     import keras
 
     from keraseq.training.config import LOSS, build_model, build_optimizer
@@ -58,13 +70,18 @@ def keras_contender(config, chunk, per_call=None):
         loss=LOSS,
         steps_per_execution=per_call,
     )
-    rounds = {"done": 0}
+    rounds, ends = {"done": 0}, []  # when each execution of the train function ended
+    clock = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter())
+    )
 
     def run():
-        start = rounds["done"] * chunk
+        start = rounds["done"] * 2 * chunk
         rounds["done"] += 1
-        window = batches(ids, config.batch_size, config.sequence_length, chunk, start=start)
-        model.fit(window, epochs=1, shuffle=False, verbose=0)
+        window = batches(ids, config.batch_size, config.sequence_length, 2 * chunk, start=start)
+        ends.clear()
+        model.fit(window, epochs=1, shuffle=False, verbose=0, callbacks=[clock])
+        return 1000 * (ends[-1] - ends[len(ends) // 2 - 1])  # ms of the last `chunk` steps
 
     return run
 
@@ -88,6 +105,23 @@ def twin_contender(config, chunk, loop=False):
     return run
 
 
+def backend_twin_contender(backend, config, chunk):
+    """One round of `jax_minigpt.py`'s or `tf_minigpt.py`'s step on `chunk` batches."""
+    vocabulary, ids, batches = data(config)
+    twin = importlib.import_module({"jax": "jax_minigpt", "tensorflow": "tf_minigpt"}[backend])
+    step = twin.start(config, vocabulary)
+    rounds = {"done": 0}
+
+    def run():
+        start = rounds["done"] * chunk
+        rounds["done"] += 1
+        for x, y in batches(ids, config.batch_size, config.sequence_length, chunk, start=start):
+            loss = step(x, y)
+        float(loss)  # waits for the last step
+
+    return run
+
+
 def measure(backend, args):
 
     from keraseq.training import TrainConfig
@@ -102,6 +136,8 @@ def measure(backend, args):
         }
         if name == "transformer":
             calls["keraseq, 1 step per execution"] = keras_contender(config, CHUNK, 1)
+            if backend in BACKEND_TWINS:
+                calls[BACKEND_TWINS[backend]] = backend_twin_contender(backend, config, CHUNK)
         times = harness.interleaved_times(calls, args.steps, args.warmup)
         tokens = CHUNK * config.batch_size * config.sequence_length
         results[name] = harness.rates(times, tokens)  # tokens/s
@@ -115,16 +151,19 @@ def markdown(results, args):
         f"in the same process. {harness.machine_line(results)}",
         "",
         "| backend | model | keraseq tokens/s | PyTorch twin tokens/s | keraseq / twin | "
-        "1 step per execution / keraseq train's | load after |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "1 step per execution / keraseq train's | the backend's own twin / PyTorch twin | "
+        "load after |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in MODELS:
         for result in results:
             r = result["tokens_per_second"][name]
             single = harness.ratio(r.get("keraseq, 1 step per execution"), r["keraseq"])
+            own = harness.ratio(r.get(BACKEND_TWINS.get(result["backend"])), r["torch twin"])
             lines.append(
                 f"| {result['backend']} | {name} | {r['keraseq']:,.0f} | {r['torch twin']:,.0f} | "
-                f"{harness.ratio(r['keraseq'], r['torch twin'])} | {single} | {r['load_after']} |"
+                f"{harness.ratio(r['keraseq'], r['torch twin'])} | {single} | {own} | "
+                f"{r['load_after']} |"
             )
     return harness.report(lines, results)
 

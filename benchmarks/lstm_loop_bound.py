@@ -7,7 +7,8 @@ This benchmark measures how fast such a loop can be in eager PyTorch, without Ke
 with `torch_minigpt.LoopLSTM` layers (the equations written in plain PyTorch, the input projection
 hoisted out of the loop, `torch.unbind` handing out the steps). Same recipe and batches as
 `lm_train_step.py` (batch 12, context 64, 2 x 256, AdamW with clipping), rounds of `CHUNK` steps of
-each contender interleaved in one process; tokens/s from the median round.
+each contender interleaved in one process (keraseq's, as there, the last `CHUNK` steps of a `fit`
+on twice as many batches); tokens/s from the median round.
 
 It runs on the torch backend by default: the loop twin is eager PyTorch, so what it bounds is
 keraseq on the torch backend (`--backends jax tensorflow torch` runs the others too).
