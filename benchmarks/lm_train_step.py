@@ -7,9 +7,7 @@ steps of each contender: Keras's `fit` (with `keraseq train`'s `steps_per_execut
 that many batches, timing the last `CHUNK` steps, since `keraseq train` calls `fit` once per run
 and a call's setup is not a step's cost; against the same number of eager PyTorch steps; for
 MiniGPT, also `fit` with one step per execution (Keras's default, `keraseq train` before issue
-13), and on JAX and TensorFlow the backend's own twin (`jax_minigpt.py`, `tf_minigpt.py`: the
-same model and optimizer without Keras), which shows what the framework itself reaches against
-eager PyTorch. Rounds are interleaved in a shuffled order so that a busy machine slows every
+13). Rounds are interleaved in a shuffled order so that a busy machine slows every
 contender alike; tokens/s come from the median round.
 
 Each backend runs in its own process; the twins run in every backend's process, so every ratio
@@ -24,7 +22,6 @@ Usage:
 Writes `benchmarks/results/lm_train_step.md` and `.json`.
 """
 
-import importlib
 import time
 
 import harness
@@ -34,7 +31,6 @@ MODELS = {
     "lstm": {"learning_rate": 3e-3, "min_learning_rate": 3e-4, "weight_decay": 0.0},
 }
 CHUNK = 10
-BACKEND_TWINS = {"jax": "plain-JAX twin", "tensorflow": "plain-TensorFlow twin"}
 
 
 def data(config):
@@ -105,21 +101,10 @@ def twin_contender(config, chunk, loop=False):
     return run
 
 
-def backend_twin_contender(backend, config, chunk):
-    """One round of `jax_minigpt.py`'s or `tf_minigpt.py`'s step on `chunk` batches."""
-    vocabulary, ids, batches = data(config)
-    twin = importlib.import_module({"jax": "jax_minigpt", "tensorflow": "tf_minigpt"}[backend])
-    step = twin.start(config, vocabulary)
-    rounds = {"done": 0}
-
-    def run():
-        start = rounds["done"] * chunk
-        rounds["done"] += 1
-        for x, y in batches(ids, config.batch_size, config.sequence_length, chunk, start=start):
-            loss = step(x, y)
-        float(loss)  # waits for the last step
-
-    return run
+def timed_rates(calls, config, args):
+    """Tokens/s of each contender, one round being `CHUNK` steps of `config`'s batches."""
+    times = harness.interleaved_times(calls, args.steps, args.warmup)
+    return harness.rates(times, CHUNK * config.batch_size * config.sequence_length)
 
 
 def measure(backend, args):
@@ -136,11 +121,7 @@ def measure(backend, args):
         }
         if name == "transformer":
             calls["keraseq, 1 step per execution"] = keras_contender(config, CHUNK, 1)
-            if backend in BACKEND_TWINS:
-                calls[BACKEND_TWINS[backend]] = backend_twin_contender(backend, config, CHUNK)
-        times = harness.interleaved_times(calls, args.steps, args.warmup)
-        tokens = CHUNK * config.batch_size * config.sequence_length
-        results[name] = harness.rates(times, tokens)  # tokens/s
+        results[name] = timed_rates(calls, config, args)
     return harness.backend_result(backend, threads, tokens_per_second=results)
 
 
@@ -151,19 +132,16 @@ def markdown(results, args):
         f"in the same process. {harness.machine_line(results)}",
         "",
         "| backend | model | keraseq tokens/s | PyTorch twin tokens/s | keraseq / twin | "
-        "1 step per execution / keraseq train's | the backend's own twin / PyTorch twin | "
-        "load after |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "1 step per execution / keraseq train's | load after |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in MODELS:
         for result in results:
             r = result["tokens_per_second"][name]
             single = harness.ratio(r.get("keraseq, 1 step per execution"), r["keraseq"])
-            own = harness.ratio(r.get(BACKEND_TWINS.get(result["backend"])), r["torch twin"])
             lines.append(
                 f"| {result['backend']} | {name} | {r['keraseq']:,.0f} | {r['torch twin']:,.0f} | "
-                f"{harness.ratio(r['keraseq'], r['torch twin'])} | {single} | {own} | "
-                f"{r['load_after']} |"
+                f"{harness.ratio(r['keraseq'], r['torch twin'])} | {single} | {r['load_after']} |"
             )
     return harness.report(lines, results)
 

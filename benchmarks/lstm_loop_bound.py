@@ -22,7 +22,7 @@ Writes `benchmarks/results/lstm_loop_bound.md` and `.json`.
 """
 
 import harness
-from lm_train_step import CHUNK, MODELS, keras_contender, twin_contender
+from lm_train_step import CHUNK, MODELS, keras_contender, timed_rates, twin_contender
 
 
 def measure(backend, args):
@@ -35,9 +35,8 @@ def measure(backend, args):
         "torch.nn.LSTM twin": twin_contender(config, CHUNK),
         "loop twin": twin_contender(config, CHUNK, loop=True),
     }
-    times = harness.interleaved_times(calls, args.steps, args.warmup)
-    tokens = CHUNK * config.batch_size * config.sequence_length
-    return harness.backend_result(backend, threads, tokens_per_second=harness.rates(times, tokens))
+    rates = timed_rates(calls, config, args)
+    return harness.backend_result(backend, threads, tokens_per_second=rates)
 
 
 def markdown(results, args):
