@@ -21,25 +21,15 @@ Writes `benchmarks/results/framework_twins.md` and `.json`.
 import importlib
 
 import harness
-from lm_train_step import CHUNK, data, keras_contender, timed_rates
+from lm_train_step import CHUNK, data, keras_contender, stepping_contender, timed_rates
 
 TWINS = {"jax": "jax_minigpt", "tensorflow": "tf_minigpt"}
 
 
 def framework_contender(backend, config, chunk):
     """One round of `jax_minigpt.py`'s or `tf_minigpt.py`'s step on `chunk` batches."""
-    vocabulary, ids, batches = data(config)
-    step = importlib.import_module(TWINS[backend]).start(config, vocabulary)
-    rounds = {"done": 0}
-
-    def run():
-        start = rounds["done"] * chunk
-        rounds["done"] += 1
-        for x, y in batches(ids, config.batch_size, config.sequence_length, chunk, start=start):
-            loss = step(x, y)
-        float(loss)  # waits for the last step
-
-    return run
+    twin = importlib.import_module(TWINS[backend])
+    return stepping_contender(config, chunk, twin.start(config, data(config)[0]))
 
 
 def measure(backend, args):

@@ -5,9 +5,9 @@ token + position embeddings, pre-norm blocks (one biased product for Q, K and V,
 attention, a biased output projection, a GELU MLP), a final LayerNorm, the head tied to the token
 embedding, N(0, 0.02) initialization; AdamW (beta2 0.99, eps 1e-8, weight decay on matrices only)
 after global-norm clipping, at a constant learning rate. One `jax.jit` step per batch, its
-parameters and optimizer state donated, as a JAX user would write it. `lm_train_step.py` times it
-beside keraseq and the PyTorch twin in the JAX process: if plain JAX is as slow as keraseq against
-eager PyTorch, the gap is XLA's CPU code, not Keras or keraseq.
+parameters and optimizer state donated, as a JAX user would write it. `framework_twins.py` times it
+beside keraseq in the JAX process: if plain JAX is as slow as keraseq against eager PyTorch, the
+gap is XLA's CPU code, not Keras or keraseq.
 """
 
 import math
@@ -60,11 +60,10 @@ def make_step(config):
         leaves = jax.tree_util.tree_leaves(grads)
         norm = jnp.sqrt(sum(jnp.sum(g * g) for g in leaves))
         scale = jnp.minimum(1.0, config.global_clipnorm / (norm + 1e-6))
+        grads = jax.tree_util.tree_map(lambda g: g * scale, grads)  # clipped
         t = state["t"] + 1
-        m = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g * scale, state["m"], grads)
-        v = jax.tree_util.tree_map(
-            lambda v, g: b2 * v + (1 - b2) * (g * scale) ** 2, state["v"], grads
-        )
+        m = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g, state["m"], grads)
+        v = jax.tree_util.tree_map(lambda v, g: b2 * v + (1 - b2) * g**2, state["v"], grads)
 
         def update(p, m, v):
             decay = config.weight_decay * p if p.ndim >= 2 else 0.0  # matrices only

@@ -82,23 +82,33 @@ def keras_contender(config, chunk, per_call=None):
     return run
 
 
-def twin_contender(config, chunk, loop=False):
-    import torch
-    from torch_minigpt import train_step, twin
-
-    vocabulary, ids, batches = data(config)
-    torch.manual_seed(0)
-    model, optimizer = twin(config, vocabulary, loop=loop)
+def stepping_contender(config, chunk, step):
+    """One round: `step(x, y) -> loss` on `chunk` batches, waiting for the last loss."""
+    _, ids, batches = data(config)
     rounds = {"done": 0}
 
     def run():
         start = rounds["done"] * chunk
         rounds["done"] += 1
-        for batch in batches(ids, config.batch_size, config.sequence_length, chunk, start=start):
-            loss = train_step(model, optimizer, batch, config.global_clipnorm)
-        loss.item()
+        for x, y in batches(ids, config.batch_size, config.sequence_length, chunk, start=start):
+            loss = step(x, y)
+        float(loss)  # the backends run asynchronously: waits for the last step
 
     return run
+
+
+def twin_contender(config, chunk, loop=False):
+    import torch
+    from torch_minigpt import train_step, twin
+
+    vocabulary = data(config)[0]
+    torch.manual_seed(0)
+    model, optimizer = twin(config, vocabulary, loop=loop)
+    return stepping_contender(  # detached: a scalar from a tensor needing a gradient warns
+        config,
+        chunk,
+        lambda x, y: train_step(model, optimizer, (x, y), config.global_clipnorm).detach(),
+    )
 
 
 def timed_rates(calls, config, args):

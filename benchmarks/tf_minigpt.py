@@ -3,9 +3,9 @@
 `jax_minigpt.py`'s model and recipe (the architecture of `torch_minigpt.TorchMiniGPT`; AdamW after
 global-norm clipping, at a constant learning rate) written with `tf` ops and `tf.Variable`s, no
 Keras, its step one `tf.function` without XLA, as Keras runs a TensorFlow step on a CPU-only
-machine (`jit_compile="auto"` turns XLA off there). `lm_train_step.py` times it beside keraseq and
-the PyTorch twin in the TensorFlow process: if plain TensorFlow is as slow as keraseq against eager
-PyTorch, the gap is TensorFlow's runtime, not Keras or keraseq.
+machine (`jit_compile="auto"` turns XLA off there). `framework_twins.py` times it beside keraseq in
+the TensorFlow process: if plain TensorFlow is as slow as keraseq against eager PyTorch, the gap is
+TensorFlow's runtime, not Keras or keraseq.
 """
 
 import math
