@@ -7,8 +7,10 @@ steps of each contender: Keras's `fit` (with `keraseq train`'s `steps_per_execut
 that many batches, timing the last `CHUNK` steps, since `keraseq train` calls `fit` once per run
 and a call's setup is not a step's cost; against the same number of eager PyTorch steps; for
 MiniGPT, also `fit` with one step per execution (Keras's default, `keraseq train` before issue
-13). Rounds are interleaved in a shuffled order so that a busy machine slows every
-contender alike; tokens/s come from the median round.
+13); for the LSTM LM, also the same model with Keras's built-in `keras.layers.LSTM` (each
+backend's own recurrent loop: what Keras itself reaches on this machine). Rounds are interleaved
+in a shuffled order so that a busy machine slows every contender alike; tokens/s come from the
+median round.
 
 Each backend runs in its own process; the twins run in every backend's process, so every ratio
 is measured in one process.
@@ -42,9 +44,10 @@ def data(config):
     return tokenizer.vocabulary_size(), ids, WindowBatches
 
 
-def keras_contender(config, chunk, per_call=None):
+def keras_contender(config, chunk, per_call=None, build=None):
     """One round: `fit` on `2 * chunk` batches, `per_call` steps per execution (default: as
     `keraseq train` runs it, capped at `chunk`), timing its last `chunk` steps (returns ms).
+    `build(config, vocabulary)` makes the model (default: `keraseq train`'s).
 
     `keraseq train` calls `fit` once for the whole run; each `fit` call costs setup (on
     TensorFlow, a new `tf.data` pipeline over the batches) that a run pays once, so a round times
@@ -60,7 +63,7 @@ def keras_contender(config, chunk, per_call=None):
 
     vocabulary, ids, batches = data(config)
     keras.utils.set_random_seed(0)
-    model = build_model(config, vocabulary)
+    model = (build or build_model)(config, vocabulary)
     model.compile(
         optimizer=build_optimizer(config, model),
         loss=LOSS,
@@ -80,6 +83,24 @@ def keras_contender(config, chunk, per_call=None):
         return 1000 * (ends[-1] - ends[len(ends) // 2 - 1])  # ms of the last `chunk` steps
 
     return run
+
+
+def builtin_lstm_lm(config, vocabulary):
+    """The LSTM LM with Keras's built-in `keras.layers.LSTM` in place of keraseq's: the same
+    embedding, stack and head (`RecurrentLM`), each backend's own recurrent loop."""
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((config.sequence_length,), dtype="int32"),
+            keras.layers.Embedding(vocabulary, config.hidden_dim),
+            *(
+                keras.layers.LSTM(config.hidden_dim, return_sequences=True)
+                for _ in range(config.num_layers)
+            ),
+            keras.layers.Dense(vocabulary),
+        ]
+    )
 
 
 def stepping_contender(config, chunk, step):
@@ -131,6 +152,8 @@ def measure(backend, args):
         }
         if name == "transformer":
             calls["keraseq, 1 step per execution"] = keras_contender(config, CHUNK, 1)
+        else:
+            calls["Keras built-in LSTM"] = keras_contender(config, CHUNK, build=builtin_lstm_lm)
         results[name] = timed_rates(calls, config, args)
     return harness.backend_result(backend, threads, tokens_per_second=results)
 
@@ -142,16 +165,18 @@ def markdown(results, args):
         f"in the same process. {harness.machine_line(results)}",
         "",
         "| backend | model | keraseq tokens/s | PyTorch twin tokens/s | keraseq / twin | "
-        "1 step per execution / keraseq train's | load after |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "1 step per execution / keraseq train's | Keras built-in LSTM / twin | load after |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in MODELS:
         for result in results:
             r = result["tokens_per_second"][name]
             single = harness.ratio(r.get("keraseq, 1 step per execution"), r["keraseq"])
+            builtin = harness.ratio(r.get("Keras built-in LSTM"), r["torch twin"])
             lines.append(
                 f"| {result['backend']} | {name} | {r['keraseq']:,.0f} | {r['torch twin']:,.0f} | "
-                f"{harness.ratio(r['keraseq'], r['torch twin'])} | {single} | {r['load_after']} |"
+                f"{harness.ratio(r['keraseq'], r['torch twin'])} | {single} | {builtin} | "
+                f"{r['load_after']} |"
             )
     return harness.report(lines, results)
 
