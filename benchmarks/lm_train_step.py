@@ -152,7 +152,7 @@ def measure(backend, args):
         }
         if name == "transformer":
             calls["keraseq, 1 step per execution"] = keras_contender(config, CHUNK, 1)
-        else:
+        elif name == "lstm":
             calls["Keras built-in LSTM"] = keras_contender(config, CHUNK, build=builtin_lstm_lm)
         results[name] = timed_rates(calls, config, args)
     return harness.backend_result(backend, threads, tokens_per_second=results)
