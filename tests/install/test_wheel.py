@@ -6,7 +6,8 @@ so the process's backend does not matter). `python -m build` makes the sdist and
 wheel, and `twine check --strict` checks both, as .github/workflows/release.yml does. Then, for each
 of `[jax]`, `[tensorflow]` and `[torch]` alone: `pip install -c constraints.txt WHEEL[BACKEND]` into
 a new venv, and `keraseq info`, a tiny `keraseq evolve --only vanishing`, a 3-step `keraseq train`
-and `keraseq generate`, each of which must exit 0 with no traceback.
+and `keraseq generate`, each of which must exit 0 with no traceback. `keraseq info` also runs with
+no backend chosen (it must take the one installed) and with one not installed (refused, one line).
 """
 
 import json
@@ -90,6 +91,23 @@ def run_main_job(venv, wheel, backend, work, env):
     info = run([keraseq_cli, "info"], work, env)
     assert f"keraseq {keraseq.__version__} " in info and f"backend:  {backend} " in info
     assert f"from {venv}/lib/" in info, "not the installed package"
+
+    # A first run: no KERAS_BACKEND, no keras.json. Keras alone would take tensorflow; keraseq takes
+    # the backend installed. One asked for but not installed is refused in one line.
+    first_run = {k: v for k, v in env.items() if k != "KERAS_BACKEND"}
+    first_run["KERAS_HOME"] = str(work / "keras-home")
+    assert f"backend:  {backend} " in run([keraseq_cli, "info"], work, first_run)
+    for other in {"jax", "tensorflow", "torch"} - {backend}:
+        refused = subprocess.run(
+            [keraseq_cli, "info"],
+            cwd=work,
+            env={**env, "KERAS_BACKEND": other},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert f'but {other} is not installed: pip install "keraseq[{other}]"' in refused.stderr
 
     out = work / "evolve"
     evolve = [keraseq_cli, "evolve", "--only", "vanishing", "--width", "8", "--quiet"]
