@@ -25,9 +25,9 @@
 # ```
 
 # %%
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "jax")
+# keraseq comes first: it picks the backend before Keras is imported, KERAS_BACKEND's ("jax",
+# "tensorflow" or "torch"), else the one installed. Everything below runs unchanged on each.
+import keraseq  # noqa: F401  # isort: skip
 
 import json
 import math

@@ -28,9 +28,9 @@
 # ```
 
 # %%
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "jax")
+# keraseq comes first: it picks the backend before Keras is imported, KERAS_BACKEND's ("jax",
+# "tensorflow" or "torch"), else the one installed. Everything below runs unchanged on each.
+import keraseq  # isort: skip
 
 import json
 import tempfile
@@ -42,7 +42,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-import keraseq
 from keraseq.analysis.autodiff import value_and_grad
 from keraseq.experiments.claims import CLAIMS
 from keraseq.experiments.tables import markdown_table

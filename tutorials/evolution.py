@@ -40,8 +40,10 @@ import os
 import tempfile
 from pathlib import Path
 
-# Pick the backend before Keras is imported: "jax", "tensorflow" or "torch".
-os.environ.setdefault("KERAS_BACKEND", "jax")
+# keraseq comes first: it picks the backend before Keras is imported, KERAS_BACKEND's ("jax",
+# "tensorflow" or "torch"), else the one installed. Everything below runs unchanged on each.
+import keraseq  # noqa: F401  # isort: skip
+
 QUICK = os.environ.get("KERASEQ_QUICK") == "1"  # quick mode (CI): two experiments, tiny sizes
 SAVED = os.environ.get("KERASEQ_EVOLVE_RESULTS")  # a `keraseq evolve --out DIR` to show instead
 

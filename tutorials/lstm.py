@@ -40,18 +40,15 @@
 # [h_t-1, x_t]; the output gate times tanh(c_t) gives h_t](diagrams/lstm_cell.svg)
 
 # %%
-import os
-
-# Pick the backend before Keras is imported: "jax", "tensorflow" or "torch". Everything below
-# runs unchanged on each of them.
-os.environ.setdefault("KERAS_BACKEND", "jax")
+# keraseq comes first: it picks the backend before Keras is imported, KERAS_BACKEND's ("jax",
+# "tensorflow" or "torch"), else the one installed. Everything below runs unchanged on each.
+import keraseq  # isort: skip
 
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
-import keraseq
 from keraseq.analysis import input_gradient_norms
 from keraseq.tutorial import check, claim, say, show, show_source, start
 

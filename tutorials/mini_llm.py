@@ -22,10 +22,9 @@
 # then `keraseq generate runs/transformer --prompt "..."`.
 
 # %%
-import os
-
-# Pick the backend before Keras is imported: "jax", "tensorflow" or "torch".
-os.environ.setdefault("KERAS_BACKEND", "jax")
+# keraseq comes first: it picks the backend before Keras is imported, KERAS_BACKEND's ("jax",
+# "tensorflow" or "torch"), else the one installed. Everything below runs unchanged on each.
+import keraseq  # isort: skip
 
 import csv
 import json
@@ -36,7 +35,6 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-import keraseq
 from keraseq.data import CharTokenizer, WindowBatches, load_corpus, train_validation_split
 from keraseq.training import train
 from keraseq.tutorial import check, claim, say, show, show_source, start

@@ -30,17 +30,14 @@
 # Unrolled, the RNN is a deep network with one layer per time step, all sharing their weights.
 
 # %%
-import os
-
-# Pick the backend before Keras is imported: "jax", "tensorflow" or "torch". Everything below
-# runs unchanged on each of them.
-os.environ.setdefault("KERAS_BACKEND", "jax")
+# keraseq comes first: it picks the backend before Keras is imported, KERAS_BACKEND's ("jax",
+# "tensorflow" or "torch"), else the one installed. Everything below runs unchanged on each.
+import keraseq  # isort: skip
 
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-import keraseq
 from keraseq.analysis import input_gradient_norms
 from keraseq.tutorial import check, claim, say, show, show_source, start
 

@@ -38,11 +38,9 @@
 # add](diagrams/transformer_block.svg)
 
 # %%
-import os
-
-# Pick the backend before Keras is imported: "jax", "tensorflow" or "torch". Everything below
-# runs unchanged on each of them.
-os.environ.setdefault("KERAS_BACKEND", "jax")
+# keraseq comes first: it picks the backend before Keras is imported, KERAS_BACKEND's ("jax",
+# "tensorflow" or "torch"), else the one installed. Everything below runs unchanged on each.
+import keraseq  # isort: skip
 
 import json
 import time
@@ -53,7 +51,6 @@ import keras_hub
 import matplotlib.pyplot as plt
 import numpy as np
 
-import keraseq
 from keraseq.layers import (
     FeedForward,
     RotaryEmbedding,
