@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from conftest import ATOL, BACKEND
 
-BACKENDS = ("jax", "tensorflow", "torch")
+from keraseq.backend_choice import BACKENDS
 
 LOAD_AND_COMPARE = """
 import sys, numpy as np, keras, keraseq  # keraseq registers its layers

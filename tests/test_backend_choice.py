@@ -13,22 +13,19 @@ import pytest
 from conftest import BACKEND, ROOT
 from test_cli import own_lines
 
-from keraseq.backend_choice import BackendError, choose_backend, keras_json_backend
-
-ALL = ["jax", "tensorflow", "torch"]
+from keraseq.backend_choice import BACKENDS, BackendError, choose_backend, keras_json_backend
 
 
-@pytest.mark.parametrize("asked", ALL)
+@pytest.mark.parametrize("asked", BACKENDS)
 def test_an_installed_backend_asked_for_is_used_whatever_keras_json_says(asked):
-    for configured in ALL:
-        assert choose_backend(asked, configured, ALL) == asked
+    for configured in BACKENDS:
+        assert choose_backend(asked, configured, BACKENDS) == asked
 
 
 def test_keras_json_is_followed_when_its_backend_is_installed():
-    assert choose_backend(None, "torch", ALL) == "torch"
-    assert (
-        choose_backend("", "jax", ["jax", "torch"]) == "jax"
-    )  # KERAS_BACKEND="" is unset to Keras
+    assert choose_backend(None, "torch", BACKENDS) == "torch"
+    # KERAS_BACKEND="" is unset, to Keras as here
+    assert choose_backend("", "jax", ["jax", "torch"]) == "jax"
 
 
 @pytest.mark.parametrize("configured", ["tensorflow", "numpy", "openvino", "nonsense"])
@@ -50,7 +47,7 @@ def test_a_backend_keraseq_does_not_run_on_is_refused():
     with pytest.raises(
         BackendError, match=r"^KERAS_BACKEND=numpy: keraseq runs on jax, tensorflow"
     ):
-        choose_backend("numpy", "tensorflow", ALL)
+        choose_backend("numpy", "tensorflow", BACKENDS)
 
 
 def test_no_backend_installed_says_what_to_install():

@@ -23,6 +23,7 @@ import yaml
 from conftest import ROOT
 
 import keraseq
+from keraseq.backend_choice import BACKENDS
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "jax",
@@ -60,7 +61,7 @@ def test_release_files_are_named_by_the_version_and_pass_twine(dist):
     run([sys.executable, "-m", "twine", "check", "--strict", *names], cwd=dist)
 
 
-@pytest.mark.parametrize("backend", ["jax", "tensorflow", "torch"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_installed_wheel_runs_the_main_job(dist, backend, tmp_path):
     wheel = next(dist.glob("*.whl"))
     venv = tmp_path / "venv"
@@ -97,7 +98,7 @@ def run_main_job(venv, wheel, backend, work, env):
     first_run = {k: v for k, v in env.items() if k != "KERAS_BACKEND"}
     first_run["KERAS_HOME"] = str(work / "keras-home")
     assert f"backend:  {backend} " in run([keraseq_cli, "info"], work, first_run)
-    for other in {"jax", "tensorflow", "torch"} - {backend}:
+    for other in set(BACKENDS) - {backend}:
         refused = subprocess.run(
             [keraseq_cli, "info"],
             cwd=work,
